@@ -1,0 +1,39 @@
+import express, { Router } from 'express';
+import type { Services } from '../domain/services.js';
+import { accountUsersRouter } from './account-users-router.js';
+import { authenticateApiToken, contextOf } from './authenticate.js';
+import { apiErrorHandler, sendError } from './errors.js';
+import { listBody, readPage } from './pagination.js';
+import { teamsRouter } from './teams-router.js';
+import { usersRouter } from './users-router.js';
+import { accountView, auditEventView } from './views.js';
+
+/** The native REST API, v4. Every route acts as the member whose API token is presented. */
+export function apiRouter(services: Services, options: { bodyLimitBytes: number }): Router {
+  const router = Router();
+  router.use(express.json({ limit: options.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+  router.use(authenticateApiToken(services));
+
+  router.use('/account_users', accountUsersRouter(services));
+  router.use('/users', usersRouter(services));
+  router.use('/teams', teamsRouter(services));
+
+  router.get('/account', async (_req, res) => {
+    res.json(accountView(await services.accounts.get(contextOf(res))));
+  });
+
+  router.get('/audit_events', async (req, res) => {
+    const page = readPage(req.query);
+    const { rows, total } = await services.audit.list(contextOf(res), page);
+    res.json(listBody(rows.map(auditEventView), total, page));
+  });
+
+  router.delete('/api_tokens/:id', async (req, res) => {
+    await services.apiTokens.revoke(contextOf(res), req.params.id);
+    res.status(204).end();
+  });
+
+  router.use((req, res) => sendError(res, 404, `No such endpoint: ${req.method} ${req.baseUrl}${req.path}`));
+  router.use(apiErrorHandler);
+  return router;
+}

@@ -1,0 +1,87 @@
+import type { AuditEventRow } from '../domain/audit/audit-store.js';
+import type { ApiTokenRow } from '../domain/auth/api-tokens-store.js';
+import type { AccountRow } from '../domain/accounts/accounts-store.js';
+import { ROLES } from '../domain/context.js';
+import type { TeamRecord } from '../domain/teams/teams-store.js';
+import type { MembershipRecord } from '../domain/users/account-users-store.js';
+import type { UserRecord } from '../domain/users/users-store.js';
+
+/** How the REST API shows domain records: PagerTree v4 shapes, ISO timestamps. */
+
+const iso = (value: Date | string | null | undefined): string | null => (value ? new Date(value).toISOString() : null);
+
+export function userView(user: UserRecord, accountUserId?: string) {
+  return {
+    id: user.id,
+    object: 'user',
+    ...(accountUserId ? { account_user_id: accountUserId } : {}),
+    name: user.name,
+    given_name: user.given_name,
+    family_name: user.family_name,
+    user_name: user.user_name,
+    time_zone: user.time_zone,
+    preferred_language: user.preferred_language,
+    notify_push: user.notify_push,
+    notify_email: user.notify_email,
+    notify_sms: user.notify_sms,
+    notify_voice: user.notify_voice,
+    emails: user.emails.map((e) => ({ id: e.id, email: e.email, type: e.type, primary: e.primary, blocked: e.blocked, verified: e.verified_at !== null })),
+    phones: user.phones.map((p) => ({ id: p.id, phone: p.number, value: p.value, country: p.country, type: p.type, primary: p.primary, blocked: p.blocked, verified: p.verified_at !== null })),
+    last_sign_in_at: iso(user.last_sign_in_at),
+    created_at: iso(user.created_at),
+    updated_at: iso(user.updated_at),
+  };
+}
+
+export function accountUserView(m: MembershipRecord) {
+  return {
+    id: m.id,
+    object: 'account_user',
+    account_id: m.account_id,
+    user_id: m.user_id,
+    roles: Object.fromEntries(ROLES.map((r) => [r, m.roles.includes(r)])),
+    active: m.active,
+    external_id: m.external_id,
+    member_team_ids: m.team_ids,
+    version: m.version,
+    user: userView(m.user),
+    created_at: iso(m.created_at),
+    updated_at: iso(m.updated_at),
+  };
+}
+
+export function teamView(t: TeamRecord) {
+  return {
+    id: t.id,
+    object: 'team',
+    name: t.name,
+    description: t.description,
+    external_id: t.external_id,
+    member_ids: t.member_ids,
+    version: t.version,
+    created_at: iso(t.created_at),
+    updated_at: iso(t.updated_at),
+  };
+}
+
+export function auditEventView(e: AuditEventRow) {
+  return {
+    id: e.id,
+    object: 'audit_event',
+    actor: { type: e.actor_type, id: e.actor_id },
+    channel: e.channel,
+    action: e.action,
+    target: { type: e.target_type, id: e.target_id },
+    changes: e.changes,
+    request_id: e.request_id,
+    created_at: iso(e.created_at),
+  };
+}
+
+export function apiTokenView(t: ApiTokenRow) {
+  return { id: t.id, object: 'api_token', account_user_id: t.account_user_id, name: t.name, created_at: iso(t.created_at), last_used_at: iso(t.last_used_at) };
+}
+
+export function accountView(a: AccountRow) {
+  return { id: a.id, object: 'account', name: a.name, owner_account_user_id: a.owner_account_user_id, created_at: iso(a.created_at), updated_at: iso(a.updated_at) };
+}

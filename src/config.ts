@@ -1,0 +1,65 @@
+import path from 'node:path';
+
+/** Everything Rollcall reads from its environment, validated once at start. */
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string;
+  /** PostgreSQL connection string; when absent the embedded database in dataDir is used. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Largest accepted request body, in bytes. */
+  bodyLimitBytes: number;
+  /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, value: string, expected: string) {
+    super(`${variable}=${JSON.stringify(value)} is not valid: expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, raw, `a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const host = env.HOST || '127.0.0.1';
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const rawPublicUrl = env.PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let publicUrl: string;
+  try {
+    const url = new URL(rawPublicUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+    publicUrl = url.toString().replace(/\/$/, '');
+  } catch {
+    throw new ConfigError('PUBLIC_URL', rawPublicUrl, 'an http:// or https:// URL');
+  }
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', '(hidden)', 'a postgres:// or postgresql:// URL');
+  }
+  const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel, LOG_LEVELS.join(', '));
+  return {
+    host,
+    port,
+    publicUrl,
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    logLevel,
+    bodyLimitBytes: 1024 * 1024,
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+}

@@ -1,0 +1,33 @@
+import type { Queryable } from '../../db/database.js';
+
+/** The only place that runs SQL on accounts. */
+
+export interface AccountRow {
+  id: string;
+  name: string;
+  owner_account_user_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function insertAccount(q: Queryable, row: Pick<AccountRow, 'id' | 'name'>): Promise<void> {
+  await q('accounts').insert(row);
+}
+
+export async function setAccountOwner(q: Queryable, accountId: string, accountUserId: string): Promise<void> {
+  await q('accounts').where({ id: accountId }).update({ owner_account_user_id: accountUserId, updated_at: q.fn.now() });
+}
+
+export async function findAccount(q: Queryable, id: string): Promise<AccountRow | undefined> {
+  return (await q('accounts').where({ id }).first()) as AccountRow | undefined;
+}
+
+/** Locks the account row: serialises ownership changes and owner checks. */
+export async function lockAccount(q: Queryable, id: string): Promise<AccountRow | undefined> {
+  return (await q('accounts').where({ id }).forUpdate().first()) as AccountRow | undefined;
+}
+
+export async function countAccounts(q: Queryable): Promise<number> {
+  const [{ count }] = await q('accounts').count<{ count: number }[]>('* as count');
+  return Number(count);
+}

@@ -1,0 +1,47 @@
+import type { Knex } from 'knex';
+import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
+import { newId } from '../ids.js';
+import type { Page } from '../users/account-users-store.js';
+import { type AuditEventRow, insertAuditEvent, listAuditEvents } from './audit-store.js';
+
+export interface AuditEntry {
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  changes?: Record<string, unknown>;
+}
+
+function actorOf(ctx: Context): { actor_type: string; actor_id: string | null } {
+  switch (ctx.actor.type) {
+    case 'account_user':
+      return { actor_type: 'account_user', actor_id: ctx.actor.accountUserId };
+    case 'scim_token':
+      return { actor_type: 'scim_token', actor_id: ctx.actor.tokenId };
+    case 'system':
+      return { actor_type: 'system', actor_id: null };
+  }
+}
+
+/** Writes one audit event inside the transaction of the change it describes. */
+export async function recordAudit(trx: Trx, ctx: Context, entry: AuditEntry): Promise<void> {
+  await insertAuditEvent(trx, {
+    id: newId('aud'),
+    account_id: ctx.accountId,
+    ...actorOf(ctx),
+    channel: ctx.channel,
+    action: entry.action,
+    target_type: entry.targetType,
+    target_id: entry.targetId,
+    changes: entry.changes ?? {},
+    request_id: ctx.requestId ?? null,
+  });
+}
+
+export class AuditService {
+  constructor(private readonly db: Knex) {}
+
+  async list(ctx: Context, page: Page): Promise<{ rows: AuditEventRow[]; total: number }> {
+    requireAccountManager(ctx, 'read the audit trail');
+    return transact(this.db, (trx) => listAuditEvents(trx, ctx.accountId, page));
+  }
+}

@@ -1,0 +1,36 @@
+import type { Queryable } from '../../db/database.js';
+import type { Page } from '../users/account-users-store.js';
+
+/** The only place that runs SQL on audit_events. */
+
+export interface AuditEventRow {
+  id: string;
+  account_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  channel: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  changes: Record<string, unknown>;
+  request_id: string | null;
+  created_at: Date;
+}
+
+export async function insertAuditEvent(q: Queryable, row: Omit<AuditEventRow, 'created_at'>): Promise<void> {
+  await q('audit_events').insert({ ...row, changes: JSON.stringify(row.changes) });
+}
+
+/** Newest first. */
+export async function listAuditEvents(q: Queryable, accountId: string, page: Page): Promise<{ rows: AuditEventRow[]; total: number }> {
+  const [rows, [{ count }]] = await Promise.all([
+    q('audit_events')
+      .where({ account_id: accountId })
+      .orderBy('seq', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .select('id', 'account_id', 'actor_type', 'actor_id', 'channel', 'action', 'target_type', 'target_id', 'changes', 'request_id', 'created_at'),
+    q('audit_events').where({ account_id: accountId }).count<{ count: number }[]>('* as count'),
+  ]);
+  return { rows: rows as AuditEventRow[], total: Number(count) };
+}

@@ -1,0 +1,55 @@
+import type { Knex } from 'knex';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { Forbidden, Unavailable } from './errors.js';
+
+export const ROLES = ['admin', 'billing', 'broadcaster', 'communicator'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The channel a change came through; recorded on every audit event. */
+export type Channel = 'api' | 'scim' | 'sso' | 'cli' | 'web';
+
+export type Actor =
+  /** A member acting through a session, JWT or API token. */
+  | { type: 'account_user'; accountUserId: string; userId: string; roles: readonly Role[] }
+  /** An identity provider acting through the account's SCIM token. */
+  | { type: 'scim_token'; tokenId: string }
+  /** The operator at the command line. */
+  | { type: 'system' };
+
+/** Who acts, in which account, through which channel. The account id never comes from a request body. */
+export interface Context {
+  accountId: string;
+  actor: Actor;
+  channel: Channel;
+  requestId?: string;
+}
+
+export type Trx = Knex.Transaction;
+
+/** Runs `work` as one transaction; a database that cannot be reached becomes Unavailable. */
+export async function transact<T>(db: Knex, work: (trx: Trx) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction(work);
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) throw new Unavailable();
+    throw err;
+  }
+}
+
+/** Admins, the IdP (SCIM token) and the operator may manage the account. */
+export function canManageAccount(ctx: Context): boolean {
+  return ctx.actor.type !== 'account_user' || ctx.actor.roles.includes('admin');
+}
+
+export function requireAccountManager(ctx: Context, what: string): void {
+  if (!canManageAccount(ctx)) throw new Forbidden(`Only an admin of this account may ${what}`);
+}
+
+export function actingAccountUserId(ctx: Context): string | undefined {
+  return ctx.actor.type === 'account_user' ? ctx.actor.accountUserId : undefined;
+}
+
+export function parseRole(value: string): Role | undefined {
+  const lower = value.trim().toLowerCase();
+  return (ROLES as readonly string[]).includes(lower) ? (lower as Role) : undefined;
+}

@@ -1,0 +1,29 @@
+import type { Knex } from 'knex';
+import { AccountsService } from './accounts/accounts-service.js';
+import { AuditService } from './audit/audit-service.js';
+import { ApiTokensService } from './auth/api-tokens-service.js';
+import { TeamsService } from './teams/teams-service.js';
+import { AccountUsersService } from './users/account-users-service.js';
+import { UsersService } from './users/users-service.js';
+
+/** The domain's use cases, wired once per process over one database. Every adapter takes these. */
+export interface Services {
+  accounts: AccountsService;
+  accountUsers: AccountUsersService;
+  users: UsersService;
+  teams: TeamsService;
+  apiTokens: ApiTokensService;
+  audit: AuditService;
+}
+
+export function createServices(db: Knex): Services {
+  const accountUsers = new AccountUsersService(db);
+  return {
+    accounts: new AccountsService(db, accountUsers),
+    accountUsers,
+    users: new UsersService(db, accountUsers),
+    teams: new TeamsService(db),
+    apiTokens: new ApiTokensService(db),
+    audit: new AuditService(db),
+  };
+}

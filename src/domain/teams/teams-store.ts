@@ -1,0 +1,112 @@
+import type { Knex } from 'knex';
+import type { Queryable } from '../../db/database.js';
+import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
+import { Conflict, show } from '../errors.js';
+import type { Page } from '../users/account-users-store.js';
+
+/** The only place that runs SQL on teams and team_members. */
+
+export interface TeamRow {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string | null;
+  external_id: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface TeamRecord extends TeamRow {
+  member_ids: string[];
+}
+
+export type TeamUpdate = Partial<Pick<TeamRow, 'name' | 'description' | 'external_id'>>;
+
+async function translateUnique<T>(name: string | undefined, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (isUniqueViolation(err) && violatedConstraint(err) === 'teams_name_unique') {
+      throw new Conflict(`a team named ${show(name ?? '')} already exists in this account`, 'name');
+    }
+    throw err;
+  }
+}
+
+/** Teams with their member ids; `withMembers: false` skips the member list (large groups). */
+export function teamQuery(q: Queryable, accountId: string, withMembers = true): Knex.QueryBuilder {
+  const query = q('teams as t').where('t.account_id', accountId).select('t.*');
+  return withMembers
+    ? query.select(q.raw(`coalesce((select array_agg(tm.account_user_id order by tm.created_at, tm.account_user_id) from team_members tm where tm.team_id = t.id), '{}') as member_ids`))
+    : query.select(q.raw(`'{}'::text[] as member_ids`));
+}
+
+export async function findTeam(q: Queryable, accountId: string, id: string): Promise<TeamRecord | undefined> {
+  return (await teamQuery(q, accountId).where('t.id', id).first()) as TeamRecord | undefined;
+}
+
+export async function listTeams(q: Queryable, accountId: string, page: Page): Promise<{ rows: TeamRecord[]; total: number }> {
+  const [rows, [{ count }]] = await Promise.all([
+    teamQuery(q, accountId).orderBy([{ column: 't.created_at' }, { column: 't.id' }]).limit(page.limit).offset(page.offset),
+    q('teams').where({ account_id: accountId }).count<{ count: number }[]>('* as count'),
+  ]);
+  return { rows: rows as TeamRecord[], total: Number(count) };
+}
+
+/** Locks the team row so that concurrent member changes to one team queue rather than interleave. */
+export async function lockTeam(q: Queryable, accountId: string, id: string): Promise<TeamRow | undefined> {
+  return (await q('teams').where({ account_id: accountId, id }).forUpdate().first()) as TeamRow | undefined;
+}
+
+export async function insertTeam(q: Queryable, row: Pick<TeamRow, 'id' | 'account_id' | 'name' | 'description' | 'external_id'>): Promise<void> {
+  await translateUnique(row.name, q('teams').insert(row));
+}
+
+export async function updateTeam(q: Queryable, accountId: string, id: string, changes: TeamUpdate): Promise<void> {
+  await translateUnique(changes.name, q('teams').where({ account_id: accountId, id }).update({ ...changes, version: q.raw('version + 1'), updated_at: q.fn.now() }));
+}
+
+export async function deleteTeam(q: Queryable, accountId: string, id: string): Promise<boolean> {
+  return (await q('teams').where({ account_id: accountId, id }).del().returning('id')).length > 0;
+}
+
+/** Adds members; those already in the team are left as they are. Answers the ids newly added. */
+export async function addTeamMembers(q: Queryable, teamId: string, accountUserIds: readonly string[]): Promise<string[]> {
+  if (accountUserIds.length === 0) return [];
+  const rows = (await q('team_members')
+    .insert(accountUserIds.map((id) => ({ team_id: teamId, account_user_id: id })))
+    .onConflict(['team_id', 'account_user_id'])
+    .ignore()
+    .returning('account_user_id')) as { account_user_id: string }[];
+  return rows.map((r) => r.account_user_id);
+}
+
+/** Removes members; ids not in the team are ignored. Answers the ids removed. */
+export async function removeTeamMembers(q: Queryable, teamId: string, accountUserIds: readonly string[]): Promise<string[]> {
+  if (accountUserIds.length === 0) return [];
+  const rows = (await q('team_members').where({ team_id: teamId }).whereIn('account_user_id', accountUserIds).del().returning('account_user_id')) as { account_user_id: string }[];
+  return rows.map((r) => r.account_user_id);
+}
+
+export async function teamMemberIds(q: Queryable, teamId: string): Promise<string[]> {
+  const rows = (await q('team_members').where({ team_id: teamId }).select('account_user_id')) as { account_user_id: string }[];
+  return rows.map((r) => r.account_user_id);
+}
+
+/** Which of these ids are teams of the account. */
+export async function existingTeamIds(q: Queryable, accountId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = (await q('teams').where({ account_id: accountId }).whereIn('id', ids).select('id')) as { id: string }[];
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Puts a member in exactly these teams of the account. Answers what was added and removed. */
+export async function setTeamsOfMember(q: Queryable, accountUserId: string, teamIds: readonly string[]): Promise<{ added: string[]; removed: string[] }> {
+  const current = ((await q('team_members').where({ account_user_id: accountUserId }).select('team_id')) as { team_id: string }[]).map((r) => r.team_id);
+  const added = teamIds.filter((id) => !current.includes(id));
+  const removed = current.filter((id) => !teamIds.includes(id));
+  if (removed.length) await q('team_members').where({ account_user_id: accountUserId }).whereIn('team_id', removed).del().returning('team_id');
+  if (added.length) await q('team_members').insert(added.map((team_id) => ({ team_id, account_user_id: accountUserId }))).onConflict(['team_id', 'account_user_id']).ignore();
+  return { added, removed };
+}

@@ -1,0 +1,198 @@
+import type { Knex } from 'knex';
+import { recordAudit } from '../audit/audit-service.js';
+import { lockAccount } from '../accounts/accounts-store.js';
+import { type Context, parseRole, type Role, ROLES, requireAccountManager, transact, type Trx } from '../context.js';
+import { Conflict, Invalid, NotFound, show } from '../errors.js';
+import { newId } from '../ids.js';
+import { existingTeamIds, setTeamsOfMember } from '../teams/teams-store.js';
+import {
+  deleteMembership, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership,
+  type MembershipRecord, type Page, updateMembership,
+} from './account-users-store.js';
+import { canEditProfile, createProfile, hasProfileChanges, type ProfileChanges, requireProfileEditor, updateProfile } from './profile.js';
+import { findUserIdsByIdentity, findUser } from './users-store.js';
+
+/** Use cases on account users (memberships): the person, their place in the account, their teams. */
+
+export interface MembershipChanges {
+  /** The whole set of roles. */
+  roles?: Role[];
+  /** Roles to grant (true) or take (false); the others stay as they are. Unknown names are refused. */
+  role_flags?: Record<string, boolean>;
+  active?: boolean;
+  external_id?: string | null;
+  enterprise?: Record<string, unknown>;
+  team_ids?: string[];
+}
+
+export interface CreateAccountUser {
+  user: ProfileChanges;
+  membership?: MembershipChanges;
+}
+
+export interface UpdateAccountUser {
+  user?: ProfileChanges;
+  membership?: MembershipChanges;
+  /** The version the caller last saw (If-Match); a different current version is a Conflict. */
+  expectedVersion?: number;
+  /**
+   * What to do with profile changes the caller may not make (rule 2): the REST API rejects them;
+   * an IdP that does not manage the person has them ignored, as it cannot stop sending them.
+   */
+  foreignProfile?: 'reject' | 'ignore';
+}
+
+/** Attempts for a create that loses a race on a unique email or user name (the retry then links or refuses). */
+const CREATE_ATTEMPTS = 3;
+
+export class AccountUsersService {
+  constructor(private readonly db: Knex) {}
+
+  async create(ctx: Context, input: CreateAccountUser): Promise<MembershipRecord> {
+    requireAccountManager(ctx, 'add people to the account');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await transact(this.db, (trx) => this.createIn(trx, ctx, input));
+      } catch (err) {
+        const lostRace = err instanceof Conflict && (err.field === 'email' || err.field === 'user_name');
+        if (!lostRace || attempt >= CREATE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /**
+   * The create use case inside a caller's transaction. Rule 1: a userName or email that already
+   * belongs to a person links that person into the account; never a second user.
+   */
+  async createIn(trx: Trx, ctx: Context, input: CreateAccountUser): Promise<MembershipRecord> {
+    const emails = (input.user.emails?.items ?? []).map((e) => e.email).filter((e): e is string => typeof e === 'string');
+    const userName = input.user.user_name ?? emails[0];
+    const matches = await findUserIdsByIdentity(trx, userName, emails);
+    if (matches.length > 1) {
+      throw new Conflict(`user_name ${show(userName)} and the emails given belong to different people`, 'user_name');
+    }
+    let userId = matches[0];
+    let linked = false;
+    if (userId) {
+      if (await findMembershipOfUser(trx, ctx.accountId, userId)) {
+        throw new Conflict(`${show(userName)} is already a member of this account`, input.user.user_name ? 'user_name' : 'email');
+      }
+      linked = true;
+    } else {
+      userId = await createProfile(trx, ctx, input.user);
+    }
+    const id = newId('au');
+    const membership = input.membership ?? {};
+    await insertMembership(trx, {
+      id,
+      account_id: ctx.accountId,
+      user_id: userId,
+      roles: applyRoleFlags(membership.roles ?? [], membership.role_flags),
+      active: membership.active ?? true,
+      external_id: membership.external_id ?? null,
+      enterprise: membership.enterprise ?? {},
+    });
+    if (membership.team_ids?.length) await this.setTeams(trx, ctx, id, membership.team_ids);
+    await recordAudit(trx, ctx, {
+      action: linked ? 'account_user.link' : 'account_user.create',
+      targetType: 'account_user',
+      targetId: id,
+      changes: { user_id: userId, roles: applyRoleFlags(membership.roles ?? [], membership.role_flags), active: membership.active ?? true },
+    });
+    return (await findMembership(trx, ctx.accountId, id))!;
+  }
+
+  async get(ctx: Context, id: string): Promise<MembershipRecord> {
+    const found = await transact(this.db, (trx) => findMembership(trx, ctx.accountId, id));
+    if (!found) throw new NotFound('account_user', id);
+    return found;
+  }
+
+  async list(ctx: Context, page: Page): Promise<{ rows: MembershipRecord[]; total: number }> {
+    return transact(this.db, (trx) => listMemberships(trx, ctx.accountId, page));
+  }
+
+  async update(ctx: Context, id: string, changes: UpdateAccountUser): Promise<MembershipRecord> {
+    return transact(this.db, (trx) => this.updateIn(trx, ctx, id, changes));
+  }
+
+  /** The update use case inside a caller's transaction (SCIM bulk, PATCH). */
+  async updateIn(trx: Trx, ctx: Context, id: string, changes: UpdateAccountUser): Promise<MembershipRecord> {
+    const locked = await lockMembership(trx, ctx.accountId, id);
+    if (!locked) throw new NotFound('account_user', id);
+    if (changes.expectedVersion !== undefined && changes.expectedVersion !== locked.version) {
+      throw new Conflict(`account_user ${id} was changed by someone else (version ${locked.version}, not ${changes.expectedVersion})`, 'version');
+    }
+    const membership = changes.membership ?? {};
+    const membershipChanged = Object.values(membership).some((v) => v !== undefined);
+    if (membershipChanged) requireAccountManager(ctx, "change a member's roles, status or teams");
+
+    const audit: Record<string, unknown> = {};
+    if (hasProfileChanges(changes.user)) {
+      const user = (await findUser(trx, locked.user_id))!;
+      if (changes.foreignProfile === 'ignore' && !canEditProfile(ctx, user)) {
+        // rule 2: another account's IdP manages only the membership
+      } else {
+        requireProfileEditor(ctx, user);
+        Object.assign(audit, await updateProfile(trx, user, changes.user!));
+      }
+    }
+    const update: Parameters<typeof updateMembership>[3] = {};
+    if (membership.roles !== undefined || membership.role_flags !== undefined) {
+      const roles = applyRoleFlags(membership.roles ?? locked.roles, membership.role_flags);
+      if (roles.join() !== [...locked.roles].sort().join()) update.roles = audit.roles = roles;
+    }
+    if (membership.active !== undefined && membership.active !== locked.active) update.active = audit.active = membership.active;
+    if (membership.external_id !== undefined && membership.external_id !== locked.external_id) update.external_id = audit.external_id = membership.external_id;
+    if (membership.enterprise !== undefined && JSON.stringify(membership.enterprise) !== JSON.stringify(locked.enterprise)) {
+      update.enterprise = membership.enterprise;
+      audit.enterprise = 'changed';
+    }
+    if (membership.team_ids !== undefined) {
+      const teams = await this.setTeams(trx, ctx, id, membership.team_ids);
+      if (teams.added.length || teams.removed.length) audit.teams = teams;
+    }
+    if (Object.keys(audit).length) {
+      await updateMembership(trx, ctx.accountId, id, update);
+      await recordAudit(trx, ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit });
+    }
+    return (await findMembership(trx, ctx.accountId, id))!;
+  }
+
+  /**
+   * Removes the membership (the person stays for their other accounts). Refused for the owner.
+   */
+  async delete(ctx: Context, id: string): Promise<void> {
+    requireAccountManager(ctx, 'remove people from the account');
+    await transact(this.db, async (trx) => {
+      const account = await lockAccount(trx, ctx.accountId);
+      const locked = await lockMembership(trx, ctx.accountId, id);
+      if (!account || !locked) throw new NotFound('account_user', id);
+      if (account.owner_account_user_id === id) {
+        throw new Conflict('This member owns the account and cannot be deleted: transfer ownership to another admin first');
+      }
+      await deleteMembership(trx, ctx.accountId, id);
+      await recordAudit(trx, ctx, { action: 'account_user.delete', targetType: 'account_user', targetId: id, changes: { user_id: locked.user_id } });
+    });
+  }
+
+  private async setTeams(trx: Trx, ctx: Context, accountUserId: string, teamIds: readonly string[]) {
+    const unique = [...new Set(teamIds)];
+    const known = await existingTeamIds(trx, ctx.accountId, unique);
+    const missing = unique.find((t) => !known.has(t));
+    if (missing) throw new Invalid('member_team_ids', `member_team_ids: team ${show(missing)} does not exist in this account`);
+    return setTeamsOfMember(trx, accountUserId, unique);
+  }
+}
+
+/** Roles are a set: sorted, without repeats; flags grant (true) or take (false) one role each. */
+export function applyRoleFlags(roles: readonly Role[], flags: Record<string, boolean> | undefined): Role[] {
+  const set = new Set(roles);
+  for (const [name, granted] of Object.entries(flags ?? {})) {
+    const role = parseRole(name);
+    if (!role) throw new Invalid(`roles.${name}`, `roles: ${show(name)} is not a role (use ${ROLES.join(', ')})`);
+    if (granted) set.add(role);
+    else set.delete(role);
+  }
+  return [...set].sort();
+}

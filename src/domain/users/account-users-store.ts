@@ -1,0 +1,132 @@
+import type { Knex } from 'knex';
+import type { Queryable } from '../../db/database.js';
+import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
+import type { Role } from '../context.js';
+import { Conflict } from '../errors.js';
+import { EMAILS_JSON, PHONES_JSON, USER_COLUMNS, type UserRecord } from './users-store.js';
+
+/** The only place that runs SQL on account_users (memberships). */
+
+export interface MembershipRow {
+  id: string;
+  account_id: string;
+  user_id: string;
+  roles: Role[];
+  active: boolean;
+  external_id: string | null;
+  enterprise: Record<string, unknown>;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface MembershipRecord extends MembershipRow {
+  team_ids: string[];
+  user: UserRecord;
+}
+
+export type MembershipInsert = Pick<MembershipRow, 'id' | 'account_id' | 'user_id' | 'roles' | 'active' | 'external_id' | 'enterprise'>;
+export type MembershipUpdate = Partial<Pick<MembershipRow, 'roles' | 'active' | 'external_id' | 'enterprise'>>;
+
+const MEMBERSHIP_COLUMNS = ['id', 'account_id', 'user_id', 'roles', 'active', 'external_id', 'enterprise', 'version', 'created_at', 'updated_at'] as const;
+
+/**
+ * One select that answers whole memberships (membership, user, emails, phones, team ids) in one
+ * round trip. Callers add where / order / limit; `hydrate` shapes the rows.
+ */
+export function membershipQuery(q: Queryable, accountId: string): Knex.QueryBuilder {
+  return q('account_users as au')
+    .join('users as u', 'u.id', 'au.user_id')
+    .where('au.account_id', accountId)
+    .select(MEMBERSHIP_COLUMNS.map((c) => `au.${c}`))
+    .select(USER_COLUMNS.map((c) => `u.${c} as u_${c}`))
+    .select(
+      q.raw(`${EMAILS_JSON} as u_emails`),
+      q.raw(`${PHONES_JSON} as u_phones`),
+      q.raw(`coalesce((select array_agg(tm.team_id order by tm.team_id) from team_members tm where tm.account_user_id = au.id), '{}') as team_ids`),
+    );
+}
+
+export function hydrate(rows: readonly Record<string, unknown>[]): MembershipRecord[] {
+  return rows.map((row) => {
+    const user: Record<string, unknown> = { emails: row.u_emails, phones: row.u_phones };
+    for (const c of USER_COLUMNS) user[c] = row[`u_${c}`];
+    const membership: Record<string, unknown> = { team_ids: row.team_ids ?? [], user };
+    for (const c of MEMBERSHIP_COLUMNS) membership[c] = row[c];
+    return membership as unknown as MembershipRecord;
+  });
+}
+
+export async function findMembership(q: Queryable, accountId: string, id: string): Promise<MembershipRecord | undefined> {
+  return hydrate(await membershipQuery(q, accountId).where('au.id', id))[0];
+}
+
+export async function findMemberships(q: Queryable, accountId: string, ids: readonly string[]): Promise<MembershipRecord[]> {
+  if (ids.length === 0) return [];
+  return hydrate(await membershipQuery(q, accountId).whereIn('au.id', ids));
+}
+
+export async function findMembershipOfUser(q: Queryable, accountId: string, userId: string): Promise<MembershipRecord | undefined> {
+  return hydrate(await membershipQuery(q, accountId).where('au.user_id', userId))[0];
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+/** A stable order (created_at, id) so that paging neither skips nor repeats a row. */
+export async function listMemberships(q: Queryable, accountId: string, page: Page): Promise<{ rows: MembershipRecord[]; total: number }> {
+  const [rows, [{ count }]] = await Promise.all([
+    membershipQuery(q, accountId).orderBy([{ column: 'au.created_at' }, { column: 'au.id' }]).limit(page.limit).offset(page.offset),
+    q('account_users').where({ account_id: accountId }).count<{ count: number }[]>('* as count'),
+  ]);
+  return { rows: hydrate(rows), total: Number(count) };
+}
+
+/** Locks the membership row for the rest of the transaction; answers false when it does not exist. */
+export async function lockMembership(q: Queryable, accountId: string, id: string): Promise<MembershipRow | undefined> {
+  return (await q('account_users').where({ account_id: accountId, id }).forUpdate().first()) as MembershipRow | undefined;
+}
+
+export async function insertMembership(q: Queryable, row: MembershipInsert): Promise<void> {
+  try {
+    await q('account_users').insert({ ...row, enterprise: JSON.stringify(row.enterprise) });
+  } catch (err) {
+    if (isUniqueViolation(err) && violatedConstraint(err) === 'account_users_membership_unique') {
+      throw new Conflict('this person is already a member of the account', 'email');
+    }
+    throw err;
+  }
+}
+
+export async function updateMembership(q: Queryable, accountId: string, id: string, changes: MembershipUpdate): Promise<void> {
+  const row: Record<string, unknown> = { ...changes };
+  if (changes.enterprise) row.enterprise = JSON.stringify(changes.enterprise);
+  await q('account_users')
+    .where({ account_id: accountId, id })
+    .update({ ...row, version: q.raw('version + 1'), updated_at: q.fn.now() });
+}
+
+/** Marks the membership changed (a profile or team change): bumps version and updated_at. */
+export async function touchMembership(q: Queryable, accountId: string, id: string): Promise<void> {
+  await updateMembership(q, accountId, id, {});
+}
+
+export async function deleteMembership(q: Queryable, accountId: string, id: string): Promise<boolean> {
+  const deleted = await q('account_users').where({ account_id: accountId, id }).del().returning('id');
+  return deleted.length > 0;
+}
+
+/** Which of these ids are memberships of the account. */
+export async function existingMembershipIds(q: Queryable, accountId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = (await q('account_users').where({ account_id: accountId }).whereIn('id', ids).select('id')) as { id: string }[];
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The account of a membership, for the operator who names a membership without its account. */
+export async function findMembershipAccountId(q: Queryable, id: string): Promise<string | undefined> {
+  const row = (await q('account_users').where({ id }).first('account_id')) as { account_id: string } | undefined;
+  return row?.account_id;
+}

@@ -1,0 +1,81 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { Invalid, show } from '../errors.js';
+
+/** The rules every profile value obeys, whichever adapter it came through. */
+
+export const LANGUAGES = ['en', 'es', 'fr', 'de', 'nl'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+// One @, no spaces or angle brackets, a dotted domain of letters, digits and hyphens.
+const EMAIL = /^[^\s@<>()[\],;:"]+@(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+export function checkEmail(value: unknown, field = 'email'): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new Invalid(field, `${field} is required`);
+  const email = value.trim();
+  if (email.length > 254 || !EMAIL.test(email)) throw new Invalid(field, `${field} ${show(value)} is not a valid email address`);
+  return email;
+}
+
+export interface ParsedPhone {
+  /** E.164, e.g. +14155550123. */
+  number: string;
+  /** ISO 3166 alpha-2 derived from the number, e.g. US. */
+  country: string | null;
+  /** The value exactly as it was sent. */
+  value: string;
+}
+
+/** Parses a phone number with libphonenumber-js (metadata "max": validity per number range). */
+export function checkPhone(value: unknown, field = 'phone'): ParsedPhone {
+  if (typeof value !== 'string' || value.trim() === '') throw new Invalid(field, `${field} is required`);
+  const parsed = parsePhoneNumberFromString(value.trim());
+  if (!parsed || !parsed.isValid()) {
+    throw new Invalid(field, `${field} ${show(value)} is not a valid phone number (use the international format, e.g. +14155550123)`);
+  }
+  return { number: parsed.number, country: parsed.country ?? null, value };
+}
+
+const zoneCache = new Map<string, string | null>();
+
+/** An IANA time zone name; answers the canonical spelling Intl knows it by. */
+export function checkTimeZone(value: unknown, field = 'time_zone'): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new Invalid(field, `${field} must be an IANA time zone such as Europe/Paris`);
+  const name = value.trim();
+  let canonical = zoneCache.get(name);
+  if (canonical === undefined) {
+    try {
+      canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    } catch {
+      canonical = null;
+    }
+    // Intl also accepts offsets such as "+01:00", which are not zones.
+    if (canonical && !/^[A-Za-z]/.test(canonical)) canonical = null;
+    zoneCache.set(name, canonical);
+  }
+  if (!canonical) throw new Invalid(field, `${field} ${show(value)} is not an IANA time zone (e.g. America/New_York)`);
+  return name === 'UTC' || name === 'Etc/UTC' ? 'UTC' : name;
+}
+
+/** en, es, fr, de or nl; a locale such as fr-CA or en_US maps to its language. */
+export function checkLanguage(value: unknown, field = 'preferred_language'): Language {
+  if (typeof value !== 'string') throw new Invalid(field, `${field} must be one of ${LANGUAGES.join(', ')}`);
+  const language = value.trim().toLowerCase().split(/[-_]/)[0];
+  if (!(LANGUAGES as readonly string[]).includes(language)) {
+    throw new Invalid(field, `${field} ${show(value)} is not supported: use one of ${LANGUAGES.join(', ')} (or a locale of one, e.g. fr-CA)`);
+  }
+  return language as Language;
+}
+
+export function checkName(value: unknown, field = 'name'): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new Invalid(field, `${field} is required`);
+  const name = value.trim();
+  if (name.length > 200) throw new Invalid(field, `${field} is longer than 200 characters`);
+  return name;
+}
+
+export function checkUserName(value: unknown, field = 'user_name'): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new Invalid(field, `${field} is required`);
+  const userName = value.trim();
+  if (userName.length > 254 || /\s/.test(userName)) throw new Invalid(field, `${field} ${show(value)} must be at most 254 characters with no spaces`);
+  return userName;
+}

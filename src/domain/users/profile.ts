@@ -1,0 +1,171 @@
+import type { Context, Trx } from '../context.js';
+import { hashPassword, checkPassword } from '../auth/passwords.js';
+import { Forbidden, Invalid } from '../errors.js';
+import { newId } from '../ids.js';
+import { type ContactChange, type IncomingContact, planContacts } from './contact-plan.js';
+import { checkEmail, checkLanguage, checkName, checkPhone, checkTimeZone, checkUserName } from './profile-rules.js';
+import {
+  clearPrimary, deleteEmails, deletePhones, insertEmails, insertPhones, insertUser,
+  updateEmail, updatePhone, updateUser, type UserRecord, type UserUpdate,
+} from './users-store.js';
+
+/** A person's profile: what rule 2 of DESIGN.md protects. Shared by every use case that writes one. */
+
+export interface EmailInput {
+  id?: string;
+  email?: string;
+  type?: string | null;
+  primary?: boolean;
+  destroy?: boolean;
+}
+
+export interface PhoneInput {
+  id?: string;
+  phone?: string;
+  type?: string | null;
+  primary?: boolean;
+  destroy?: boolean;
+}
+
+export interface ProfileChanges {
+  name?: string;
+  given_name?: string | null;
+  family_name?: string | null;
+  user_name?: string;
+  time_zone?: string;
+  preferred_language?: string;
+  notify_push?: boolean;
+  notify_email?: boolean;
+  notify_sms?: boolean;
+  notify_voice?: boolean;
+  password?: string;
+  emails?: { mode: 'merge' | 'replace'; items: EmailInput[] };
+  phones?: { mode: 'merge' | 'replace'; items: PhoneInput[] };
+}
+
+const SCALAR_FIELDS = ['name', 'given_name', 'family_name', 'user_name', 'time_zone', 'preferred_language', 'notify_push', 'notify_email', 'notify_sms', 'notify_voice'] as const;
+
+export function hasProfileChanges(changes: ProfileChanges | undefined): boolean {
+  return !!changes && Object.values(changes).some((v) => v !== undefined);
+}
+
+/**
+ * Rule 2: the profile is written by the account that manages the user, or by the user.
+ * Another account's admins and IdP manage only the membership.
+ */
+export function canEditProfile(ctx: Context, user: Pick<UserRecord, 'id' | 'managed_by_account_id'>): boolean {
+  if (ctx.actor.type === 'account_user' && ctx.actor.userId === user.id) return true;
+  if (ctx.actor.type === 'account_user' && !ctx.actor.roles.includes('admin')) return false;
+  return user.managed_by_account_id === ctx.accountId;
+}
+
+export function requireProfileEditor(ctx: Context, user: Pick<UserRecord, 'id' | 'managed_by_account_id'>): void {
+  if (!canEditProfile(ctx, user)) {
+    throw new Forbidden(
+      ctx.actor.type === 'account_user' && !ctx.actor.roles.includes('admin')
+        ? 'A member may update only their own profile'
+        : "This person's profile is managed by another account; only their membership in this account can be changed here",
+    );
+  }
+}
+
+function checkedScalars(changes: ProfileChanges): UserUpdate {
+  const out: UserUpdate = {};
+  if (changes.name !== undefined) out.name = checkName(changes.name);
+  if (changes.given_name !== undefined) out.given_name = changes.given_name === null || changes.given_name === '' ? null : checkName(changes.given_name, 'given_name');
+  if (changes.family_name !== undefined) out.family_name = changes.family_name === null || changes.family_name === '' ? null : checkName(changes.family_name, 'family_name');
+  if (changes.user_name !== undefined) out.user_name = checkUserName(changes.user_name);
+  if (changes.time_zone !== undefined) out.time_zone = checkTimeZone(changes.time_zone);
+  if (changes.preferred_language !== undefined) out.preferred_language = checkLanguage(changes.preferred_language);
+  for (const flag of ['notify_push', 'notify_email', 'notify_sms', 'notify_voice'] as const) {
+    if (changes[flag] !== undefined) out[flag] = changes[flag];
+  }
+  return out;
+}
+
+function emailChange(change: NonNullable<ProfileChanges['emails']>): ContactChange<{ email: string }> {
+  return {
+    mode: change.mode,
+    items: change.items.map((item, i): IncomingContact<{ email: string }> => {
+      const email = item.email === undefined ? undefined : checkEmail(item.email, `emails[${i}].email`);
+      return { id: item.id, destroy: item.destroy, primary: item.primary, type: item.type, value: email ? { key: email.toLowerCase(), fields: { email } } : undefined };
+    }),
+  };
+}
+
+function phoneChange(change: NonNullable<ProfileChanges['phones']>): ContactChange<{ number: string; value: string; country: string | null }> {
+  return {
+    mode: change.mode,
+    items: change.items.map((item, i) => {
+      const phone = item.phone === undefined ? undefined : checkPhone(item.phone, `phones[${i}].phone`);
+      return { id: item.id, destroy: item.destroy, primary: item.primary, type: item.type, value: phone ? { key: phone.number, fields: phone } : undefined };
+    }),
+  };
+}
+
+/** Creates a user managed by the context's account. Answers the new user's id. */
+export async function createProfile(trx: Trx, ctx: Context, input: ProfileChanges): Promise<string> {
+  const emails = input.emails?.items ?? [];
+  if (emails.length === 0) throw new Invalid('emails', 'a user needs at least one email');
+  const scalars = checkedScalars(input);
+  const name = scalars.name ?? ([scalars.given_name, scalars.family_name].filter(Boolean).join(' ') || undefined);
+  if (!name) throw new Invalid('name', 'name is required');
+  const id = newId('usr');
+  const emailPlan = planContacts('email', [], emailChange({ mode: 'replace', items: emails }), { minimum: 1, newId: () => newId('eml') });
+  const phonePlan = planContacts('phone', [], phoneChange({ mode: 'replace', items: input.phones?.items ?? [] }), { minimum: 0, newId: () => newId('phn') });
+  const primaryEmail = emailPlan.inserts.find((e) => e.primary)!.email;
+  await insertUser(trx, {
+    id,
+    name,
+    given_name: scalars.given_name ?? null,
+    family_name: scalars.family_name ?? null,
+    user_name: scalars.user_name ?? primaryEmail,
+    time_zone: scalars.time_zone ?? 'UTC',
+    preferred_language: scalars.preferred_language ?? 'en',
+    notify_push: scalars.notify_push ?? true,
+    notify_email: scalars.notify_email ?? true,
+    notify_sms: scalars.notify_sms ?? true,
+    notify_voice: scalars.notify_voice ?? true,
+    managed_by_account_id: ctx.accountId,
+    password_hash: input.password === undefined ? null : await hashPassword(checkPassword(input.password)),
+  });
+  await insertEmails(trx, id, emailPlan.inserts.map((e) => ({ ...e, blocked: false })));
+  await insertPhones(trx, id, phonePlan.inserts.map((p) => ({ ...p, blocked: false })));
+  return id;
+}
+
+/**
+ * Applies profile changes to an existing user (the caller has checked the right to) and answers
+ * what changed, for the audit event; an empty object when nothing did.
+ */
+export async function updateProfile(trx: Trx, user: UserRecord, changes: ProfileChanges): Promise<Record<string, unknown>> {
+  const scalars = checkedScalars(changes);
+  const diff: Record<string, unknown> = {};
+  for (const field of SCALAR_FIELDS) {
+    if (scalars[field] !== undefined && scalars[field] !== user[field]) diff[field] = scalars[field];
+  }
+  const update: UserUpdate = { ...(diff as UserUpdate) };
+  if (changes.password !== undefined) {
+    update.password_hash = await hashPassword(checkPassword(changes.password));
+    diff.password = 'changed';
+  }
+  if (Object.keys(update).length) await updateUser(trx, user.id, update);
+
+  if (changes.emails) {
+    const plan = planContacts('email', user.emails.map((e) => ({ id: e.id, key: e.email.toLowerCase(), primary: e.primary, type: e.type })), emailChange(changes.emails), { minimum: 1, newId: () => newId('eml') });
+    await deleteEmails(trx, user.id, plan.deletes);
+    if (plan.primaryChanges) await clearPrimary(trx, 'user_emails', user.id);
+    for (const u of plan.updates) await updateEmail(trx, user.id, u.id, u.changes);
+    await insertEmails(trx, user.id, plan.inserts.map((e) => ({ ...e, blocked: false })));
+    if (plan.deletes.length || plan.updates.length || plan.inserts.length) diff.emails = 'changed';
+  }
+  if (changes.phones) {
+    const plan = planContacts('phone', user.phones.map((p) => ({ id: p.id, key: p.number, primary: p.primary, type: p.type })), phoneChange(changes.phones), { minimum: 0, newId: () => newId('phn') });
+    await deletePhones(trx, user.id, plan.deletes);
+    if (plan.primaryChanges) await clearPrimary(trx, 'user_phones', user.id);
+    for (const u of plan.updates) await updatePhone(trx, user.id, u.id, u.changes);
+    await insertPhones(trx, user.id, plan.inserts.map((p) => ({ ...p, blocked: false })));
+    if (plan.deletes.length || plan.updates.length || plan.inserts.length) diff.phones = 'changed';
+  }
+  return diff;
+}

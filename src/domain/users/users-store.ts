@@ -1,0 +1,159 @@
+import type { Knex } from 'knex';
+import type { Queryable } from '../../db/database.js';
+import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
+import { Conflict, show } from '../errors.js';
+
+/** The only place that runs SQL on users, user_emails and user_phones. */
+
+export interface EmailRecord {
+  id: string;
+  email: string;
+  type: string | null;
+  primary: boolean;
+  blocked: boolean;
+  verified_at: string | null;
+}
+
+export interface PhoneRecord {
+  id: string;
+  number: string;
+  value: string;
+  type: string | null;
+  country: string | null;
+  primary: boolean;
+  blocked: boolean;
+  verified_at: string | null;
+}
+
+export interface UserRow {
+  id: string;
+  name: string;
+  given_name: string | null;
+  family_name: string | null;
+  user_name: string;
+  time_zone: string;
+  preferred_language: string;
+  notify_push: boolean;
+  notify_email: boolean;
+  notify_sms: boolean;
+  notify_voice: boolean;
+  last_sign_in_at: Date | null;
+  managed_by_account_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface UserRecord extends UserRow {
+  emails: EmailRecord[];
+  phones: PhoneRecord[];
+}
+
+export type UserInsert = Omit<UserRow, 'created_at' | 'updated_at' | 'last_sign_in_at'> & { password_hash?: string | null };
+export type UserUpdate = Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>> & { password_hash?: string | null };
+
+export const USER_COLUMNS = [
+  'id', 'name', 'given_name', 'family_name', 'user_name', 'time_zone', 'preferred_language',
+  'notify_push', 'notify_email', 'notify_sms', 'notify_voice', 'last_sign_in_at', 'managed_by_account_id',
+  'created_at', 'updated_at',
+] as const;
+
+/** SQL for a user's emails and phones as JSON arrays, for selects that name the user row `u`. */
+export const EMAILS_JSON = `coalesce((select json_agg(json_build_object('id', e.id, 'email', e.email, 'type', e.type, 'primary', e."primary", 'blocked', e.blocked, 'verified_at', e.verified_at) order by e."primary" desc, e.created_at, e.id) from user_emails e where e.user_id = u.id), '[]'::json)`;
+export const PHONES_JSON = `coalesce((select json_agg(json_build_object('id', p.id, 'number', p.number, 'value', p.value, 'type', p.type, 'country', p.country, 'primary', p."primary", 'blocked', p.blocked, 'verified_at', p.verified_at) order by p."primary" desc, p.created_at, p.id) from user_phones p where p.user_id = u.id), '[]'::json)`;
+
+/** Turns a unique violation on a user table into a Conflict that names the field and the value. */
+export function uniqueConflict(err: unknown): Conflict | undefined {
+  if (!isUniqueViolation(err)) return undefined;
+  const constraint = violatedConstraint(err);
+  const taken = /\)=\((.*)\) already exists/.exec(String((err as { detail?: string }).detail ?? (err as Error).message))?.[1];
+  const value = taken === undefined ? '' : ` ${show(taken)}`;
+  switch (constraint) {
+    case 'user_emails_email_unique':
+      return new Conflict(`email${value} is already taken`, 'email');
+    case 'users_user_name_unique':
+      return new Conflict(`user_name${value} is already taken`, 'user_name');
+    case 'user_phones_number_unique':
+      return new Conflict('the same phone number is listed twice', 'phone');
+    default:
+      return undefined;
+  }
+}
+
+async function translateUnique<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw uniqueConflict(err) ?? err;
+  }
+}
+
+export async function insertUser(q: Queryable, row: UserInsert): Promise<void> {
+  await translateUnique(q('users').insert(row));
+}
+
+export async function updateUser(q: Queryable, id: string, changes: UserUpdate): Promise<void> {
+  await translateUnique(q('users').where({ id }).update({ ...changes, updated_at: q.fn.now() }));
+}
+
+export async function findUser(q: Queryable, id: string): Promise<UserRecord | undefined> {
+  const [user] = await findUsers(q, [id]);
+  return user;
+}
+
+export async function findUsers(q: Queryable, ids: readonly string[]): Promise<UserRecord[]> {
+  if (ids.length === 0) return [];
+  return (await q('users as u')
+    .select(USER_COLUMNS.map((c) => `u.${c}`))
+    .select(q.raw(`${EMAILS_JSON} as emails`), q.raw(`${PHONES_JSON} as phones`))
+    .whereIn('u.id', ids)) as UserRecord[];
+}
+
+/** Users owning any of these sign-in names or email addresses, compared without case. */
+export async function findUserIdsByIdentity(q: Queryable, userName: string | undefined, emails: readonly string[]): Promise<string[]> {
+  const lowered = emails.map((e) => e.toLowerCase());
+  const byEmail = (sub: Knex.QueryBuilder) =>
+    sub.select('user_id as id').from('user_emails').whereRaw(`lower(email) in (${lowered.map(() => '?').join(', ')})`, lowered);
+  const query = q.select('id').from('users').whereRaw('lower(user_name) = ?', [(userName ?? '').toLowerCase()]);
+  const rows = (await (lowered.length ? query.union(byEmail) : query)) as { id: string }[];
+  return [...new Set(rows.map((r) => r.id))];
+}
+
+export async function findUserIdByLogin(q: Queryable, login: string): Promise<string | undefined> {
+  const ids = await findUserIdsByIdentity(q, login, [login]);
+  return ids[0];
+}
+
+export async function insertEmails(q: Queryable, userId: string, emails: readonly Omit<EmailRecord, 'verified_at'>[]): Promise<void> {
+  if (emails.length === 0) return;
+  await translateUnique(q('user_emails').insert(emails.map((e) => ({ ...e, user_id: userId }))));
+}
+
+export async function updateEmail(q: Queryable, userId: string, id: string, changes: Partial<Omit<EmailRecord, 'id'>>): Promise<void> {
+  await translateUnique(q('user_emails').where({ id, user_id: userId }).update(changes));
+}
+
+export async function deleteEmails(q: Queryable, userId: string, ids: readonly string[]): Promise<void> {
+  if (ids.length) await q('user_emails').where({ user_id: userId }).whereIn('id', ids).del().returning('id');
+}
+
+export async function insertPhones(q: Queryable, userId: string, phones: readonly Omit<PhoneRecord, 'verified_at'>[]): Promise<void> {
+  if (phones.length === 0) return;
+  await translateUnique(q('user_phones').insert(phones.map((p) => ({ ...p, user_id: userId }))));
+}
+
+export async function updatePhone(q: Queryable, userId: string, id: string, changes: Partial<Omit<PhoneRecord, 'id'>>): Promise<void> {
+  await translateUnique(q('user_phones').where({ id, user_id: userId }).update(changes));
+}
+
+export async function deletePhones(q: Queryable, userId: string, ids: readonly string[]): Promise<void> {
+  if (ids.length) await q('user_phones').where({ user_id: userId }).whereIn('id', ids).del().returning('id');
+}
+
+/** Clears the primary flag of every email (or phone) of a user, before another one takes it. */
+export async function clearPrimary(q: Queryable, table: 'user_emails' | 'user_phones', userId: string): Promise<void> {
+  await q(table).where({ user_id: userId, primary: true }).update({ primary: false });
+}
+
+export async function setPasswordHash(q: Queryable, userId: string, hash: string): Promise<void> {
+  await q('users').where({ id: userId }).update({ password_hash: hash, updated_at: q.fn.now() });
+}

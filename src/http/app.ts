@@ -1,0 +1,46 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Config } from '../config.js';
+import { pingDatabase, type Database } from '../db/database.js';
+import type { Services } from '../domain/services.js';
+import { apiRouter } from '../api/router.js';
+import { logger } from '../log.js';
+import { accessLog, requestContext } from './request-context.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl'>;
+  database: Database;
+  services: Services;
+}
+
+/** Assembles the HTTP application: request ids and logging, health checks, the adapters' routers, a final error handler. */
+export function createApp({ config, database, services }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestContext);
+  app.use(accessLog);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await pingDatabase(database.knex);
+    if (!ready) res.set('Retry-After', '5');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unreachable' });
+  });
+
+  app.use('/api/v4', apiRouter(services, { bodyLimitBytes: config.bodyLimitBytes }));
+
+  app.use((req, res) => {
+    res.status(404).json({ errors: [{ message: `No such endpoint: ${req.method} ${req.path}` }] });
+  });
+  // Last resort: never Express's default handler, which prints stacks and may close the socket.
+  const finalHandler: ErrorRequestHandler = (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error('unhandled error', { err, method: req.method, path: req.path });
+    res.status(status).json({ errors: [{ message: status === 500 ? 'Internal server error' : String(err.message) }] });
+  };
+  app.use(finalHandler);
+  return app;
+}

@@ -1,0 +1,59 @@
+import type { Server } from 'node:http';
+import type { Config } from './config.js';
+import { type Database, openDatabase } from './db/database.js';
+import { migrateLatest } from './db/migrate.js';
+import { createServices } from './domain/services.js';
+import { createApp } from './http/app.js';
+import { logger } from './log.js';
+
+export interface Running {
+  server: Server;
+  database: Database;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** config -> database -> migrations -> app -> listen. Answers a handle whose stop() drains and closes. */
+export async function start(config: Config): Promise<Running> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const ran = await migrateLatest(database.knex);
+    if (ran.length) logger.info('migrations applied', { migrations: ran });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const services = createServices(database.knex);
+  const app = createApp({ config, database, services });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info('rollcall listening', { url, public_url: config.publicUrl, database: database.describe });
+
+  if ((await services.accounts.count()) === 0) {
+    const stopFirst = database.kind === 'pglite' ? 'Stop the server (Ctrl-C), then run' : 'Run';
+    logger.info(
+      `No account exists yet. ${stopFirst}: npx rollcall account create --name "Acme" --owner-email you@example.com --json ` +
+        '(it prints the owner\'s API token for /api/v4)' + (database.kind === 'pglite' ? ', and npm start again.' : '.'),
+    );
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down: draining in-flight requests');
+      server.closeIdleConnections();
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+      await drained;
+      clearTimeout(timer);
+      await database.close();
+      logger.info('stopped');
+    })());
+  return { server, database, url, stop };
+}
