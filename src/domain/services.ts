@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { AccountsService } from './accounts/accounts-service.js';
 import { AuditService } from './audit/audit-service.js';
 import { ApiTokensService } from './auth/api-tokens-service.js';
+import { ScimTokensService } from './auth/scim-tokens-service.js';
 import { TeamsService } from './teams/teams-service.js';
 import { AccountUsersService } from './users/account-users-service.js';
 import { UsersService } from './users/users-service.js';
@@ -13,6 +14,7 @@ export interface Services {
   users: UsersService;
   teams: TeamsService;
   apiTokens: ApiTokensService;
+  scimTokens: ScimTokensService;
   audit: AuditService;
 }
 
@@ -24,6 +26,7 @@ export function createServices(db: Knex): Services {
     users: new UsersService(db, accountUsers),
     teams: new TeamsService(db),
     apiTokens: new ApiTokensService(db),
+    scimTokens: new ScimTokensService(db),
     audit: new AuditService(db),
   };
 }

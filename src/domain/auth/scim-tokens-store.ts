@@ -1,0 +1,46 @@
+import type { Queryable } from '../../db/database.js';
+
+/** The only place that runs SQL on scim_tokens. */
+
+export interface ScimTokenRow {
+  id: string;
+  account_id: string;
+  name: string | null;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const COLUMNS = ['id', 'account_id', 'name', 'created_at', 'last_used_at', 'revoked_at'] as const;
+
+export async function insertScimToken(q: Queryable, row: Pick<ScimTokenRow, 'id' | 'account_id' | 'name'> & { token_hash: string }): Promise<void> {
+  await q('scim_tokens').insert(row);
+}
+
+export async function findScimToken(q: Queryable, accountId: string, id: string): Promise<ScimTokenRow | undefined> {
+  return (await q('scim_tokens').where({ account_id: accountId, id }).first(COLUMNS)) as ScimTokenRow | undefined;
+}
+
+/** The unrevoked token with this hash. */
+export async function findScimTokenByHash(q: Queryable, tokenHash: string): Promise<ScimTokenRow | undefined> {
+  return (await q('scim_tokens').where({ token_hash: tokenHash }).whereNull('revoked_at').first(COLUMNS)) as ScimTokenRow | undefined;
+}
+
+/** Records use at most once a minute, so that a busy IdP does not write on every request. */
+export async function touchScimToken(q: Queryable, id: string): Promise<void> {
+  await q('scim_tokens')
+    .where({ id })
+    .andWhere((w) => w.whereNull('last_used_at').orWhere('last_used_at', '<', q.raw("now() - interval '1 minute'")))
+    .update({ last_used_at: q.fn.now() });
+}
+
+/** The account's unrevoked tokens, oldest first. */
+export async function listScimTokens(q: Queryable, accountId: string): Promise<ScimTokenRow[]> {
+  return (await q('scim_tokens').where({ account_id: accountId }).whereNull('revoked_at').orderBy([{ column: 'created_at' }, { column: 'id' }]).select(COLUMNS)) as ScimTokenRow[];
+}
+
+/** Answers the revoked token, or undefined when there is no such unrevoked token in the account. */
+export async function revokeScimToken(q: Queryable, accountId: string, id: string): Promise<ScimTokenRow | undefined> {
+  const [row] = (await q('scim_tokens').where({ account_id: accountId, id }).whereNull('revoked_at').update({ revoked_at: q.fn.now() }).returning(COLUMNS)) as ScimTokenRow[];
+  return row;
+}
