@@ -117,7 +117,7 @@ export function planContacts<F>(
 
   const final = [...entries.values()];
   if (final.length < options.minimum) {
-    throw new Invalid(plural, `a user needs at least ${options.minimum} ${options.minimum === 1 ? what : plural}`);
+    throw new Invalid(plural, options.minimum === 1 ? `a user needs at least one ${what}` : `a user needs at least ${options.minimum} ${plural}`);
   }
   // Exactly one primary: the last one marked primary in this change wins, else the one that was,
   // else the first.
