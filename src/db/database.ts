@@ -3,6 +3,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
+import { logger } from '../log.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 
 // bigint (count(*), sequences) comes back from pg as a string but from PGlite as a number:
@@ -43,6 +44,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       connection: options.databaseUrl,
       pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: 5_000,
+      // knex prints to the console by default; keep its messages in our JSON log lines
+      log: {
+        warn: (message: unknown) => logger.warn('knex', { detail: String(message) }),
+        error: (message: unknown) => logger.warn('knex', { detail: String(message) }),
+        deprecate: (message: unknown) => logger.debug('knex', { detail: String(message) }),
+        debug: (message: unknown) => logger.debug('knex', { detail: String(message) }),
+      },
     });
     return { knex, kind: 'postgres', describe: describeUrl(options.databaseUrl), close: () => knex.destroy() };
   }

@@ -14,21 +14,38 @@ export async function openTestDatabase(): Promise<Database> {
     await migrateLatest(database.knex);
     return database;
   }
-  const name = `rollcall_test_${randomBytes(6).toString('hex')}`;
-  const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
-  await admin.raw(`create database ${name}`);
-  await admin.destroy();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), poolMax: 20 });
+  const scratch = await createScratchPostgres(adminUrl);
+  const database = await openDatabase({ databaseUrl: scratch.url, poolMax: 20 });
   await migrateLatest(database.knex);
   return {
     ...database,
     close: async () => {
       await database.close();
+      await scratch.drop();
+    },
+  };
+}
+
+/** A new, empty PostgreSQL database next to the one `adminUrl` names; drop() removes it. */
+export async function createScratchPostgres(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `rollcall_test_${randomBytes(6).toString('hex')}`;
+  const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`create database ${name}`);
+  } finally {
+    await admin.destroy();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
       const dropper = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
-      await dropper.raw(`drop database if exists ${name} with (force)`);
-      await dropper.destroy();
+      try {
+        await dropper.raw(`drop database if exists ${name} with (force)`);
+      } finally {
+        await dropper.destroy();
+      }
     },
   };
 }

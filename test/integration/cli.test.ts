@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchPostgres, onPostgres } from '../support/test-database.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+let env: NodeJS.ProcessEnv;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  const base = { ...process.env, LOG_SILENT: '0', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0' };
+  delete base.DATABASE_URL;
+  if (onPostgres()) {
+    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
+    env = { ...base, DATABASE_URL: scratch.url };
+    cleanup = scratch.drop;
+  } else {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollcall-cli-'));
+    env = { ...base, DATA_DIR: dataDir };
+    cleanup = async () => fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+afterAll(() => cleanup?.());
+
+function rollcall(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/rollcall.js', ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `rollcall serve`; resolves with the process, its URL and its log lines so far. */
+function serve(): Promise<{ child: ChildProcess; url: string; lines: Record<string, unknown>[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/rollcall.js', 'serve'], { cwd: ROOT, env });
+    const lines: Record<string, unknown>[] = [];
+    let buffer = '';
+    child.stdout.on('data', (d) => {
+      buffer += d;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        if (line.message === 'rollcall listening') setTimeout(() => resolve({ child, url: String(line.url), lines }), 300);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+describe('the rollcall command', () => {
+  it('serves an empty database, says how to create the first account, and stops cleanly on SIGTERM', async () => {
+    const { child, lines } = await serve();
+    child.removeAllListeners('exit');
+    expect(lines.some((l) => String(l.message).includes('rollcall account create'))).toBe(true);
+    if (!onPostgres()) {
+      // the embedded database belongs to one process: a second one is refused, clearly
+      const second = await rollcall(['account', 'create', '--name', 'Acme', '--owner-email', 'x@example.com', '--json']);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/in use by process \d+/);
+    }
+    const done = exited(child);
+    child.kill('SIGTERM');
+    expect(await done).toBe(0);
+    expect(lines.at(-1)?.message).toBe('stopped');
+  });
+
+  it('creates an account whose owner token works against the started server, then more tokens', async () => {
+    const created = await rollcall(['account', 'create', '--name', 'Acme', '--owner-email', 'owner@acme.example', '--owner-name', 'Olive Owner', '--json']);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const out = JSON.parse(created.stdout);
+    expect(out).toEqual({
+      account: { id: expect.stringMatching(/^acc_/), name: 'Acme' },
+      owner: { account_user_id: expect.stringMatching(/^au_/), user_id: expect.stringMatching(/^usr_/) },
+      api_token: expect.stringMatching(/^rc_api_/),
+    });
+
+    const token = await rollcall(['api-token', 'create', '--account-user', out.owner.account_user_id, '--json']);
+    expect(token.code).toBe(0);
+    const second = JSON.parse(token.stdout).token as string;
+
+    const { child, url } = await serve();
+    child.removeAllListeners('exit');
+    try {
+      for (const bearer of [out.api_token, second]) {
+        const res = await fetch(`${url}/api/v4/account_users`, { headers: { authorization: `Bearer ${bearer}` } });
+        expect(res.status).toBe(200);
+        const body = await res.json();
+        expect(body.data[0].user).toMatchObject({ name: 'Olive Owner', user_name: 'owner@acme.example' });
+        expect(body.data[0].roles.admin).toBe(true);
+      }
+    } finally {
+      const done = exited(child);
+      child.kill('SIGTERM');
+      await done;
+    }
+  });
+
+  it('reports errors on stderr with a non-zero exit', async () => {
+    const missing = await rollcall(['account', 'create', '--name', 'Acme']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--owner-email is required');
+    const badEmail = await rollcall(['account', 'create', '--name', 'Acme', '--owner-email', 'nope', '--json']);
+    expect(badEmail.code).toBe(1);
+    expect(badEmail.stderr).toContain('"nope" is not a valid email address');
+    expect(badEmail.stdout).toBe('');
+    const unknown = await rollcall(['api-token', 'create', '--account-user', 'au_missing', '--json']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('account_user au_missing was not found');
+    const nonsense = await rollcall(['frobnicate']);
+    expect(nonsense.code).toBe(2);
+    expect(nonsense.stderr).toContain('Unknown command');
+  });
+});
