@@ -4,6 +4,8 @@ import { accountUsersRouter } from './account-users-router.js';
 import { authenticateApiToken, contextOf } from './authenticate.js';
 import { apiErrorHandler, sendError } from './errors.js';
 import { listBody, readPage } from './pagination.js';
+import { ownershipRouter } from './ownership-router.js';
+import { schedulesRouter } from './schedules-router.js';
 import { teamsRouter } from './teams-router.js';
 import { usersRouter } from './users-router.js';
 import { accountView, auditEventView } from './views.js';
@@ -17,6 +19,8 @@ export function apiRouter(services: Services, options: { bodyLimitBytes: number 
   router.use('/account_users', accountUsersRouter(services));
   router.use('/users', usersRouter(services));
   router.use('/teams', teamsRouter(services));
+  router.use('/schedules', schedulesRouter(services));
+  router.use('/account/transfer_ownership', ownershipRouter(services));
 
   router.get('/account', async (_req, res) => {
     res.json(accountView(await services.accounts.get(contextOf(res))));

@@ -2,6 +2,8 @@ import type { AuditEventRow } from '../domain/audit/audit-store.js';
 import type { ApiTokenRow } from '../domain/auth/api-tokens-store.js';
 import type { AccountRow } from '../domain/accounts/accounts-store.js';
 import { ROLES } from '../domain/context.js';
+import type { OnCallAnswer } from '../domain/schedules/schedules-service.js';
+import type { ScheduleRecord } from '../domain/schedules/schedules-store.js';
 import type { TeamRecord } from '../domain/teams/teams-store.js';
 import type { MembershipRecord } from '../domain/users/account-users-store.js';
 import type { UserRecord } from '../domain/users/users-store.js';
@@ -84,4 +86,52 @@ export function apiTokenView(t: ApiTokenRow) {
 
 export function accountView(a: AccountRow) {
   return { id: a.id, object: 'account', name: a.name, owner_account_user_id: a.owner_account_user_id, created_at: iso(a.created_at), updated_at: iso(a.updated_at) };
+}
+
+/** A member as a schedule names them; an inactive (deactivated) member stays, flagged. */
+function scheduledPersonView(s: ScheduleRecord, accountUserId: string | null) {
+  const person = accountUserId ? s.people[accountUserId] : undefined;
+  return { account_user_id: accountUserId, name: person?.name ?? null, active: person?.active ?? false };
+}
+
+export function scheduleView(s: ScheduleRecord) {
+  return {
+    id: s.id,
+    object: 'schedule',
+    name: s.name,
+    time_zone: s.time_zone,
+    team_id: s.team_id,
+    layers: s.layers.map((l) => ({
+      id: l.id,
+      object: 'schedule_layer',
+      position: l.position,
+      name: l.name,
+      starts_at: iso(l.starts_at),
+      ends_at: iso(l.ends_at),
+      rotation_length: l.rotation_length,
+      rotation_unit: l.rotation_unit,
+      members: l.members.map((m) => scheduledPersonView(s, m)),
+    })),
+    overrides: s.overrides.map((o) => ({ id: o.id, object: 'schedule_override', ...scheduledPersonView(s, o.account_user_id), starts_at: iso(o.starts_at), ends_at: iso(o.ends_at) })),
+    inactive_account_user_ids: Object.entries(s.people).filter(([, p]) => !p.active).map(([id]) => id).sort(),
+    version: s.version,
+    created_at: iso(s.created_at),
+    updated_at: iso(s.updated_at),
+  };
+}
+
+export function onCallView(a: OnCallAnswer) {
+  return {
+    object: 'on_call',
+    schedule_id: a.schedule.id,
+    time_zone: a.schedule.time_zone,
+    at: iso(a.at),
+    local_time: a.localTime,
+    on_call: a.shift && {
+      ...scheduledPersonView(a.schedule, a.shift.accountUserId),
+      source: a.shift.source,
+      starts_at: iso(a.shift.startsAt),
+      ends_at: iso(a.shift.endsAt),
+    },
+  };
 }

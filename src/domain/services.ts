@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import { AccountsService } from './accounts/accounts-service.js';
+import { OwnershipService } from './accounts/ownership-service.js';
 import { AuditService } from './audit/audit-service.js';
 import { ApiTokensService } from './auth/api-tokens-service.js';
 import { ScimTokensService } from './auth/scim-tokens-service.js';
+import { SchedulesService } from './schedules/schedules-service.js';
 import { TeamsService } from './teams/teams-service.js';
 import { AccountUsersService } from './users/account-users-service.js';
 import { UsersService } from './users/users-service.js';
@@ -16,6 +18,8 @@ export interface Services {
   apiTokens: ApiTokensService;
   scimTokens: ScimTokensService;
   audit: AuditService;
+  schedules: SchedulesService;
+  ownership: OwnershipService;
 }
 
 export function createServices(db: Knex): Services {
@@ -28,5 +32,7 @@ export function createServices(db: Knex): Services {
     apiTokens: new ApiTokensService(db),
     scimTokens: new ScimTokensService(db),
     audit: new AuditService(db),
+    schedules: new SchedulesService(db),
+    ownership: new OwnershipService(db),
   };
 }

@@ -4,6 +4,7 @@ import { lockAccount } from '../accounts/accounts-store.js';
 import { type Context, parseRole, type Role, ROLES, requireAccountManager, transact, type Trx } from '../context.js';
 import { Conflict, Invalid, NotFound, show } from '../errors.js';
 import { newId } from '../ids.js';
+import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedules-store.js';
 import { existingTeamIds, setTeamsOfMember } from '../teams/teams-store.js';
 import {
   deleteMembership, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership,
@@ -143,6 +144,11 @@ export class AccountUsersService {
       if (roles.join() !== [...locked.roles].sort().join()) update.roles = audit.roles = roles;
     }
     if (membership.active !== undefined && membership.active !== locked.active) update.active = audit.active = membership.active;
+    if (update.active === false) {
+      // Deactivation is never refused (rule 3); the member keeps their shifts, and the event says so.
+      const scheduled = await schedulesNamingMember(trx, ctx.accountId, id);
+      if (scheduled.length) audit.still_scheduled_on = scheduled;
+    }
     if (membership.external_id !== undefined && membership.external_id !== locked.external_id) update.external_id = audit.external_id = membership.external_id;
     if (membership.enterprise !== undefined && JSON.stringify(membership.enterprise) !== JSON.stringify(locked.enterprise)) {
       update.enterprise = membership.enterprise;
@@ -160,7 +166,9 @@ export class AccountUsersService {
   }
 
   /**
-   * Removes the membership (the person stays for their other accounts). Refused for the owner.
+   * Removes the membership (the person stays for their other accounts; their team memberships and
+   * API tokens go). Refused for the owner, and while the member has a place on a schedule that has
+   * not ended (rule 4): every adapter's delete comes here.
    */
   async delete(ctx: Context, id: string): Promise<void> {
     requireAccountManager(ctx, 'remove people from the account');
@@ -171,8 +179,17 @@ export class AccountUsersService {
       if (account.owner_account_user_id === id) {
         throw new Conflict('This member owns the account and cannot be deleted: transfer ownership to another admin first');
       }
+      // The row lock above queues this behind any assignment of the member in progress (they
+      // share-lock it), so what this reads is what the schedules hold.
+      const scheduled = await schedulesNamingMember(trx, ctx.accountId, id);
+      if (scheduled.length) {
+        const names = scheduled.map((s) => show(s.name)).join(', ');
+        const one = scheduled.length === 1;
+        throw new Conflict(`This member is on the ${one ? 'schedule' : 'schedules'} ${names} and cannot be deleted: take them off ${one ? 'that schedule' : 'those schedules'} first (rotation layers and overrides that have not ended), or deactivate them instead`);
+      }
+      const released = await releaseEndedPlaces(trx, id);
       await deleteMembership(trx, ctx.accountId, id);
-      await recordAudit(trx, ctx, { action: 'account_user.delete', targetType: 'account_user', targetId: id, changes: { user_id: locked.user_id } });
+      await recordAudit(trx, ctx, { action: 'account_user.delete', targetType: 'account_user', targetId: id, changes: { user_id: locked.user_id, ...(released.vacated_slots || released.removed_overrides ? { ended_schedule_places: released } : {}) } });
     });
   }
 

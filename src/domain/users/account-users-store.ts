@@ -130,3 +130,14 @@ export async function findMembershipAccountId(q: Queryable, id: string): Promise
   const row = (await q('account_users').where({ id }).first('account_id')) as { account_id: string } | undefined;
   return row?.account_id;
 }
+
+/**
+ * Share-locks these memberships of the account (in id order, so two callers cannot deadlock) for
+ * the rest of the transaction; answers those that exist. Whoever puts a member on a schedule takes
+ * it, so that a delete (which takes the row FOR UPDATE in lockMembership) and an assignment of the
+ * same member run one after the other.
+ */
+export async function lockMembershipsShared(q: Queryable, accountId: string, ids: readonly string[]): Promise<Pick<MembershipRow, 'id' | 'active'>[]> {
+  if (ids.length === 0) return [];
+  return (await q('account_users').where({ account_id: accountId }).whereIn('id', ids).orderBy('id').forShare().select('id', 'active')) as Pick<MembershipRow, 'id' | 'active'>[];
+}
