@@ -4,6 +4,7 @@ import { accountUsersRouter } from './account-users-router.js';
 import { authenticateApiToken, contextOf } from './authenticate.js';
 import { apiErrorHandler, sendError } from './errors.js';
 import { listBody, readPage } from './pagination.js';
+import { scimAccessRouter } from './scim-access-router.js';
 import { ownershipRouter } from './ownership-router.js';
 import { schedulesRouter } from './schedules-router.js';
 import { teamsRouter } from './teams-router.js';
@@ -19,6 +20,7 @@ export function apiRouter(services: Services, options: { bodyLimitBytes: number 
   router.use('/account_users', accountUsersRouter(services));
   router.use('/users', usersRouter(services));
   router.use('/teams', teamsRouter(services));
+  router.use(scimAccessRouter(services)); // /scim_tokens, /role_mappings
   router.use('/schedules', schedulesRouter(services));
   router.use('/account/transfer_ownership', ownershipRouter(services));
 

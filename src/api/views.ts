@@ -5,7 +5,7 @@ import { ROLES } from '../domain/context.js';
 import type { OnCallAnswer } from '../domain/schedules/schedules-service.js';
 import type { ScheduleRecord } from '../domain/schedules/schedules-store.js';
 import type { TeamRecord } from '../domain/teams/teams-store.js';
-import type { MembershipRecord } from '../domain/users/account-users-store.js';
+import { effectiveRolesOf, type MembershipRecord } from '../domain/users/account-users-store.js';
 import type { UserRecord } from '../domain/users/users-store.js';
 
 /** How the REST API shows domain records: PagerTree v4 shapes, ISO timestamps. */
@@ -41,7 +41,9 @@ export function accountUserView(m: MembershipRecord) {
     object: 'account_user',
     account_id: m.account_id,
     user_id: m.user_id,
-    roles: Object.fromEntries(ROLES.map((r) => [r, m.roles.includes(r)])),
+    // Effective roles (direct and granted by groups); role_sources says where each came from.
+    roles: Object.fromEntries(ROLES.map((r) => [r, effectiveRolesOf(m).includes(r)])),
+    role_sources: roleSourcesView(m),
     active: m.active,
     external_id: m.external_id,
     member_team_ids: m.team_ids,
@@ -50,6 +52,14 @@ export function accountUserView(m: MembershipRecord) {
     created_at: iso(m.created_at),
     updated_at: iso(m.updated_at),
   };
+}
+
+/** One entry per role and source: {role, source: "direct"} or {role, source: "group", team_id, group}. */
+export function roleSourcesView(m: MembershipRecord) {
+  return [
+    ...m.roles.map((role) => ({ role, source: 'direct' as const })),
+    ...m.granted_roles.map((g) => ({ role: g.role, source: 'group' as const, team_id: g.team_id, group: g.team_name })),
+  ].sort((a, b) => a.role.localeCompare(b.role) || (a.source === 'direct' ? -1 : b.source === 'direct' ? 1 : 0));
 }
 
 export function teamView(t: TeamRecord) {

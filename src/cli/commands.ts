@@ -1,7 +1,9 @@
 import { accountCreateCommand, apiTokenCreateCommand } from './account-commands.js';
 import type { Command } from './command.js';
 import { migrateCommand } from './migrate-command.js';
+import { roleMappingDeleteCommand, roleMappingListCommand, roleMappingSetCommand, scimTokenCreateCommand } from './scim-commands.js';
 import { serveCommand } from './serve-command.js';
 
 /** Every `rollcall` command. A new command is a module in src/cli/ and one line here. */
-export const COMMANDS: Command[] = [serveCommand, migrateCommand, accountCreateCommand, apiTokenCreateCommand];
+export const COMMANDS: Command[] = [serveCommand, migrateCommand, accountCreateCommand, apiTokenCreateCommand,
+  scimTokenCreateCommand, roleMappingSetCommand, roleMappingListCommand, roleMappingDeleteCommand];

@@ -4,6 +4,7 @@ import { OwnershipService } from './accounts/ownership-service.js';
 import { AuditService } from './audit/audit-service.js';
 import { ApiTokensService } from './auth/api-tokens-service.js';
 import { ScimTokensService } from './auth/scim-tokens-service.js';
+import { RoleMappingsService } from './roles/role-mappings-service.js';
 import { SchedulesService } from './schedules/schedules-service.js';
 import { TeamsService } from './teams/teams-service.js';
 import { AccountUsersService } from './users/account-users-service.js';
@@ -17,6 +18,7 @@ export interface Services {
   teams: TeamsService;
   apiTokens: ApiTokensService;
   scimTokens: ScimTokensService;
+  roleMappings: RoleMappingsService;
   audit: AuditService;
   schedules: SchedulesService;
   ownership: OwnershipService;
@@ -31,6 +33,7 @@ export function createServices(db: Knex): Services {
     teams: new TeamsService(db),
     apiTokens: new ApiTokensService(db),
     scimTokens: new ScimTokensService(db),
+    roleMappings: new RoleMappingsService(db),
     audit: new AuditService(db),
     schedules: new SchedulesService(db),
     ownership: new OwnershipService(db),

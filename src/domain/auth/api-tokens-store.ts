@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { Role } from '../context.js';
+import { effectiveRolesSql } from '../roles/role-mappings-store.js';
 
 /** The only place that runs SQL on api_tokens. */
 
@@ -26,13 +27,13 @@ export async function insertApiToken(q: Queryable, row: Pick<ApiTokenRow, 'id' |
   await q('api_tokens').insert(row);
 }
 
-/** The membership behind an unrevoked token, with its current roles and status. */
+/** The membership behind an unrevoked token, with its current effective roles (direct and granted by groups) and status. */
 export async function findTokenHolder(q: Queryable, tokenHash: string): Promise<TokenHolder | undefined> {
   return (await q('api_tokens as t')
     .join('account_users as au', 'au.id', 't.account_user_id')
     .where('t.token_hash', tokenHash)
     .whereNull('t.revoked_at')
-    .select('t.id as token_id', 't.account_id', 't.account_user_id', 'au.user_id', 'au.roles', 'au.active')
+    .select('t.id as token_id', 't.account_id', 't.account_user_id', 'au.user_id', q.raw(`${effectiveRolesSql('au')} as roles`), 'au.active')
     .first()) as TokenHolder | undefined;
 }
 

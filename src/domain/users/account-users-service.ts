@@ -5,6 +5,8 @@ import { type Context, parseRole, type Role, ROLES, requireAccountManager, trans
 import { Conflict, Invalid, NotFound, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedules-store.js';
+import { directRolesAfter } from '../roles/direct-roles.js';
+import { grantedRoles } from '../roles/role-mappings-store.js';
 import { existingTeamIds, setTeamsOfMember } from '../teams/teams-store.js';
 import {
   deleteMembership, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership,
@@ -16,8 +18,14 @@ import { findUserIdsByIdentity, findUser } from './users-store.js';
 /** Use cases on account users (memberships): the person, their place in the account, their teams. */
 
 export interface MembershipChanges {
-  /** The whole set of roles. */
+  /** The whole set of DIRECT roles. */
   roles?: Role[];
+  /**
+   * The roles an identity provider sends back (SCIM `roles`, which shows effective roles): roles the
+   * member holds only through a group are dropped, never made direct; the rest become the direct
+   * roles. Every IdP path uses this instead of `roles` (see roles/direct-roles.ts).
+   */
+  roles_from_idp?: Role[];
   /** Roles to grant (true) or take (false); the others stay as they are. Unknown names are refused. */
   role_flags?: Record<string, boolean>;
   active?: boolean;
@@ -88,7 +96,7 @@ export class AccountUsersService {
       id,
       account_id: ctx.accountId,
       user_id: userId,
-      roles: applyRoleFlags(membership.roles ?? [], membership.role_flags),
+      roles: applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags),
       active: membership.active ?? true,
       external_id: membership.external_id ?? null,
       enterprise: membership.enterprise ?? {},
@@ -98,7 +106,7 @@ export class AccountUsersService {
       action: linked ? 'account_user.link' : 'account_user.create',
       targetType: 'account_user',
       targetId: id,
-      changes: { user_id: userId, roles: applyRoleFlags(membership.roles ?? [], membership.role_flags), active: membership.active ?? true },
+      changes: { user_id: userId, roles: applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags), active: membership.active ?? true },
     });
     return (await findMembership(trx, ctx.accountId, id))!;
   }
@@ -139,8 +147,9 @@ export class AccountUsersService {
       }
     }
     const update: Parameters<typeof updateMembership>[3] = {};
-    if (membership.roles !== undefined || membership.role_flags !== undefined) {
-      const roles = applyRoleFlags(membership.roles ?? locked.roles, membership.role_flags);
+    if (membership.roles !== undefined || membership.roles_from_idp !== undefined || membership.role_flags !== undefined) {
+      // Roles granted by groups are never copied onto the membership (roles/direct-roles.ts).
+      const roles = directRolesAfter(locked.roles, await grantedRoles(trx, id), membership);
       if (roles.join() !== [...locked.roles].sort().join()) update.roles = audit.roles = roles;
     }
     if (membership.active !== undefined && membership.active !== locked.active) update.active = audit.active = membership.active;

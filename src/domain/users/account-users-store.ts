@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
 import type { Role } from '../context.js';
+import { GRANTED_ROLES_JSON, type GrantedRole } from '../roles/role-mappings-store.js';
 import { Conflict } from '../errors.js';
 import { EMAILS_JSON, PHONES_JSON, USER_COLUMNS, type UserRecord } from './users-store.js';
 
@@ -21,8 +22,16 @@ export interface MembershipRow {
 }
 
 export interface MembershipRecord extends MembershipRow {
+  /** `roles` (from MembershipRow) are the DIRECT roles, set on the membership itself. */
   team_ids: string[];
+  /** Roles held through teams whose name is mapped to roles (role_mappings), one entry per role and team. */
+  granted_roles: GrantedRole[];
   user: UserRecord;
+}
+
+/** Direct roles together with those granted by groups, sorted, without repeats: what the member holds. */
+export function effectiveRolesOf(m: Pick<MembershipRecord, 'roles' | 'granted_roles'>): Role[] {
+  return [...new Set([...m.roles, ...m.granted_roles.map((g) => g.role)])].sort();
 }
 
 export type MembershipInsert = Pick<MembershipRow, 'id' | 'account_id' | 'user_id' | 'roles' | 'active' | 'external_id' | 'enterprise'>;
@@ -44,6 +53,7 @@ export function membershipQuery(q: Queryable, accountId: string): Knex.QueryBuil
       q.raw(`${EMAILS_JSON} as u_emails`),
       q.raw(`${PHONES_JSON} as u_phones`),
       q.raw(`coalesce((select array_agg(tm.team_id order by tm.team_id) from team_members tm where tm.account_user_id = au.id), '{}') as team_ids`),
+      q.raw(`${GRANTED_ROLES_JSON} as granted_roles`),
     );
 }
 
@@ -51,7 +61,7 @@ export function hydrate(rows: readonly Record<string, unknown>[]): MembershipRec
   return rows.map((row) => {
     const user: Record<string, unknown> = { emails: row.u_emails, phones: row.u_phones };
     for (const c of USER_COLUMNS) user[c] = row[`u_${c}`];
-    const membership: Record<string, unknown> = { team_ids: row.team_ids ?? [], user };
+    const membership: Record<string, unknown> = { team_ids: row.team_ids ?? [], granted_roles: row.granted_roles ?? [], user };
     for (const c of MEMBERSHIP_COLUMNS) membership[c] = row[c];
     return membership as unknown as MembershipRecord;
   });
