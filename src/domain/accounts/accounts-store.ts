@@ -22,9 +22,14 @@ export async function findAccount(q: Queryable, id: string): Promise<AccountRow 
   return (await q('accounts').where({ id }).first()) as AccountRow | undefined;
 }
 
-/** Locks the account row: serialises ownership changes and owner checks. */
+/**
+ * Locks the account row: serialises ownership changes and owner checks. FOR NO KEY UPDATE, not FOR
+ * UPDATE: every insert that references the account (an audit event, a schedule) takes a KEY SHARE
+ * lock on this row, which FOR UPDATE would block, deadlocking a member delete against any change
+ * that holds that member's row and then writes its audit event.
+ */
 export async function lockAccount(q: Queryable, id: string): Promise<AccountRow | undefined> {
-  return (await q('accounts').where({ id }).forUpdate().first()) as AccountRow | undefined;
+  return (await q('accounts').where({ id }).forNoKeyUpdate().first()) as AccountRow | undefined;
 }
 
 export async function countAccounts(q: Queryable): Promise<number> {
