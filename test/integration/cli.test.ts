@@ -10,7 +10,7 @@ let env: NodeJS.ProcessEnv;
 let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  const base = { ...process.env, LOG_SILENT: '0', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0' };
+  const base: NodeJS.ProcessEnv = { ...process.env, LOG_SILENT: '0', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0' };
   delete base.DATABASE_URL;
   if (onPostgres()) {
     const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);

@@ -23,14 +23,12 @@ export async function insertAuditEvent(q: Queryable, row: Omit<AuditEventRow, 'c
 
 /** Newest first. */
 export async function listAuditEvents(q: Queryable, accountId: string, page: Page): Promise<{ rows: AuditEventRow[]; total: number }> {
-  const [rows, [{ count }]] = await Promise.all([
-    q('audit_events')
-      .where({ account_id: accountId })
-      .orderBy('seq', 'desc')
-      .limit(page.limit)
-      .offset(page.offset)
-      .select('id', 'account_id', 'actor_type', 'actor_id', 'channel', 'action', 'target_type', 'target_id', 'changes', 'request_id', 'created_at'),
-    q('audit_events').where({ account_id: accountId }).count<{ count: number }[]>('* as count'),
-  ]);
+  const rows = await q('audit_events')
+    .where({ account_id: accountId })
+    .orderBy('seq', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .select('id', 'account_id', 'actor_type', 'actor_id', 'channel', 'action', 'target_type', 'target_id', 'changes', 'request_id', 'created_at');
+  const [{ count }] = await q('audit_events').where({ account_id: accountId }).count<{ count: number }[]>('* as count');
   return { rows: rows as AuditEventRow[], total: Number(count) };
 }

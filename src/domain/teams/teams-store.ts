@@ -47,10 +47,8 @@ export async function findTeam(q: Queryable, accountId: string, id: string): Pro
 }
 
 export async function listTeams(q: Queryable, accountId: string, page: Page): Promise<{ rows: TeamRecord[]; total: number }> {
-  const [rows, [{ count }]] = await Promise.all([
-    teamQuery(q, accountId).orderBy([{ column: 't.created_at' }, { column: 't.id' }]).limit(page.limit).offset(page.offset),
-    q('teams').where({ account_id: accountId }).count<{ count: number }[]>('* as count'),
-  ]);
+  const rows = await teamQuery(q, accountId).orderBy([{ column: 't.created_at' }, { column: 't.id' }]).limit(page.limit).offset(page.offset);
+  const [{ count }] = await q('teams').where({ account_id: accountId }).count<{ count: number }[]>('* as count');
   return { rows: rows as TeamRecord[], total: Number(count) };
 }
 

@@ -87,10 +87,9 @@ export interface Page {
 
 /** A stable order (created_at, id) so that paging neither skips nor repeats a row. */
 export async function listMemberships(q: Queryable, accountId: string, page: Page): Promise<{ rows: MembershipRecord[]; total: number }> {
-  const [rows, [{ count }]] = await Promise.all([
-    membershipQuery(q, accountId).orderBy([{ column: 'au.created_at' }, { column: 'au.id' }]).limit(page.limit).offset(page.offset),
-    q('account_users').where({ account_id: accountId }).count<{ count: number }[]>('* as count'),
-  ]);
+  // one after the other: a transaction is one connection, and pg warns about overlapping queries on it
+  const rows = await membershipQuery(q, accountId).orderBy([{ column: 'au.created_at' }, { column: 'au.id' }]).limit(page.limit).offset(page.offset);
+  const [{ count }] = await q('account_users').where({ account_id: accountId }).count<{ count: number }[]>('* as count');
   return { rows: hydrate(rows), total: Number(count) };
 }
 
