@@ -5,6 +5,7 @@ import { authenticateApiToken, contextOf } from './authenticate.js';
 import { apiErrorHandler, sendError } from './errors.js';
 import { listBody, readPage } from './pagination.js';
 import { scimAccessRouter } from './scim-access-router.js';
+import { signInRouter } from './sign-in-router.js';
 import { ownershipRouter } from './ownership-router.js';
 import { schedulesRouter } from './schedules-router.js';
 import { teamsRouter } from './teams-router.js';
@@ -12,7 +13,7 @@ import { usersRouter } from './users-router.js';
 import { accountView, auditEventView } from './views.js';
 
 /** The native REST API, v4. Every route acts as the member whose API token is presented. */
-export function apiRouter(services: Services, options: { bodyLimitBytes: number }): Router {
+export function apiRouter(services: Services, options: { bodyLimitBytes: number; publicUrl: string }): Router {
   const router = Router();
   router.use(express.json({ limit: options.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
   router.use(authenticateApiToken(services));
@@ -21,6 +22,7 @@ export function apiRouter(services: Services, options: { bodyLimitBytes: number 
   router.use('/users', usersRouter(services));
   router.use('/teams', teamsRouter(services));
   router.use(scimAccessRouter(services)); // /scim_tokens, /role_mappings
+  router.use(signInRouter(services, { publicUrl: options.publicUrl })); // /me, /account/sso
   router.use('/schedules', schedulesRouter(services));
   router.use('/account/transfer_ownership', ownershipRouter(services));
 

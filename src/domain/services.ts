@@ -3,6 +3,8 @@ import { AccountsService } from './accounts/accounts-service.js';
 import { OwnershipService } from './accounts/ownership-service.js';
 import { AuditService } from './audit/audit-service.js';
 import { ApiTokensService } from './auth/api-tokens-service.js';
+import { SignInService } from './auth/sign-in-service.js';
+import { SsoSettingsService } from './auth/sso-settings-service.js';
 import { ScimTokensService } from './auth/scim-tokens-service.js';
 import { RoleMappingsService } from './roles/role-mappings-service.js';
 import { SchedulesService } from './schedules/schedules-service.js';
@@ -17,6 +19,8 @@ export interface Services {
   users: UsersService;
   teams: TeamsService;
   apiTokens: ApiTokensService;
+  signIn: SignInService;
+  sso: SsoSettingsService;
   scimTokens: ScimTokensService;
   roleMappings: RoleMappingsService;
   audit: AuditService;
@@ -32,6 +36,8 @@ export function createServices(db: Knex): Services {
     users: new UsersService(db, accountUsers),
     teams: new TeamsService(db),
     apiTokens: new ApiTokensService(db),
+    signIn: new SignInService(db, accountUsers),
+    sso: new SsoSettingsService(db),
     scimTokens: new ScimTokensService(db),
     roleMappings: new RoleMappingsService(db),
     audit: new AuditService(db),

@@ -3,6 +3,9 @@ import type { Config } from '../config.js';
 import { pingDatabase, type Database } from '../db/database.js';
 import type { Services } from '../domain/services.js';
 import { apiRouter } from '../api/router.js';
+import { publicRouter } from '../api/public-router.js';
+import { samlRouter } from '../sso/saml-router.js';
+import { webRouter } from '../web/web-router.js';
 import { logger } from '../log.js';
 import { accessLog, requestContext } from './request-context.js';
 
@@ -29,7 +32,10 @@ export function createApp({ config, database, services }: AppDeps): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unreachable' });
   });
 
-  app.use('/api/v4', apiRouter(services, { bodyLimitBytes: config.bodyLimitBytes }));
+  app.use('/api/v4', apiRouter(services, { bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl }));
+  app.use('/public', publicRouter(services, { bodyLimitBytes: config.bodyLimitBytes }));
+  app.use('/sso/saml', samlRouter(services, config));
+  app.use(webRouter(services, config)); // /login, /logout, /
 
   app.use((req, res) => {
     res.status(404).json({ errors: [{ message: `No such endpoint: ${req.method} ${req.path}` }] });

@@ -1,0 +1,124 @@
+import express, { type ErrorRequestHandler, type Request, Router } from 'express';
+import { MultiSamlStrategy, type Profile } from '@node-saml/passport-saml';
+import type { Config } from '../config.js';
+import { SamlSignInRefused } from '../domain/auth/sign-in-service.js';
+import { isComplete, type SsoSettings } from '../domain/auth/sso-settings-service.js';
+import { DomainError, NotFound } from '../domain/errors.js';
+import type { Services } from '../domain/services.js';
+import { safeReturnPath, setSessionCookie } from '../http/session-cookie.js';
+import { logger } from '../log.js';
+import { sendErrorPage, statusOf, webErrorHandler } from '../web/errors.js';
+import { AssertionRejected, checkAssertion } from './assertion-checks.js';
+import { runStrategy, type StrategyRequest } from './run-strategy.js';
+import { samlOptions, type SpEndpoints, spEndpoints } from './saml-options.js';
+
+/** What getSamlOptions needs, carried on the request handed to the strategy. */
+interface AccountRequest extends StrategyRequest {
+  samlConfig: ReturnType<typeof samlOptions>;
+}
+
+/** A refusal reason for the audit trail, from passport-saml's error messages (never the response itself). */
+function reasonOf(message: string): string {
+  const m = message.toLowerCase();
+  if (m.includes('audience')) return 'wrong_audience';
+  if (m.includes('expired') || m.includes('not yet valid') || m.includes('too old')) return 'expired';
+  if (m.includes('inresponseto')) return 'unknown_request';
+  if (m.includes('signature')) return 'bad_signature';
+  if (m.includes('saml provider returned')) return 'idp_error';
+  return 'invalid_response';
+}
+
+/**
+ * SAML 2.0 service provider, one per account: /sso/saml/:accountId/metadata, /login (SP-initiated,
+ * HTTP-Redirect) and /acs (HTTP-POST). passport-saml's MultiSamlStrategy checks the signature,
+ * audience, times and InResponseTo (against request ids kept in the database); assertion-checks
+ * adds issuer, recipient and destination; the sign-in service consumes the request id, refuses a
+ * replayed assertion id and applies membership rules.
+ */
+export function samlRouter(services: Services, config: Pick<Config, 'publicUrl' | 'bodyLimitBytes'>): Router {
+  const router = Router();
+  const strategy = new MultiSamlStrategy(
+    {
+      passReqToCallback: true,
+      getSamlOptions: (req, done) => done(null, (req as unknown as AccountRequest).samlConfig),
+    },
+    (_req: unknown, profile: Profile | null, done: (err: Error | null, user?: Record<string, unknown>) => void) => done(null, profile ? { profile } : undefined),
+    (_req: unknown, _profile: Profile | null, done: (err: Error | null, user?: Record<string, unknown>) => void) => done(null, {}),
+  );
+
+  const configured = async (req: Request<{ accountId: string }>): Promise<{ settings: SsoSettings; sp: SpEndpoints }> => {
+    const settings = await services.sso.forAccount(req.params.accountId);
+    if (!isComplete(settings)) throw new NotFound('SSO configuration of account', req.params.accountId);
+    return { settings, sp: spEndpoints(config.publicUrl, settings.accountId) };
+  };
+  const strategyRequest = (req: Request, settings: SsoSettings, sp: SpEndpoints, parts: Pick<StrategyRequest, 'query' | 'body'>): AccountRequest => ({
+    ...parts,
+    headers: req.headers,
+    url: req.originalUrl,
+    samlConfig: samlOptions(services, settings, sp),
+  });
+
+  router.get('/:accountId/metadata', async (req, res) => {
+    const { settings, sp } = await configured(req);
+    const metadata = await new Promise<string>((resolve, reject) =>
+      strategy.generateServiceProviderMetadata(strategyRequest(req, settings, sp, { query: {}, body: {} }) as never, null, null, (err, xml) => (err ? reject(err) : resolve(xml!))),
+    );
+    res.type('application/samlmetadata+xml').send(metadata);
+  });
+
+  router.get('/:accountId/login', async (req, res) => {
+    const { settings, sp } = await configured(req);
+    const asked = req.query.RelayState ?? req.query.return_to;
+    const relayState = asked === undefined ? '/' : safeReturnPath(asked, config.publicUrl);
+    if (!relayState) return sendErrorPage(res, 400, 'Not accepted', 'RelayState must be a path inside Rollcall, such as /');
+    const outcome = await runStrategy(strategy, strategyRequest(req, settings, sp, { query: { RelayState: relayState }, body: {} }));
+    if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new Error(`unexpected SAML outcome ${outcome.kind}`);
+    res.set('Cache-Control', 'no-store');
+    res.redirect(302, outcome.url);
+  });
+
+  router.post('/:accountId/acs', express.urlencoded({ extended: false, limit: config.bodyLimitBytes }), async (req, res) => {
+    const accountId = req.params.accountId;
+    const requestId = res.locals.requestId as string | undefined;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : undefined;
+    const relayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
+    const { settings, sp } = await configured(req);
+    const refuse = async (reason: string, message: string) => {
+      logger.warn('saml sign-in refused', { account_id: accountId, reason, detail: message });
+      await services.signIn.recordSamlRefusal(accountId, reason, requestId);
+      sendErrorPage(res, 403, 'Sign-in refused', `Single sign-on could not sign you in: ${message}. Start again from the sign-in page.`);
+    };
+    if (!samlResponse) return refuse('no_response', 'no SAML response was posted');
+
+    const outcome = await runStrategy(strategy, strategyRequest(req, settings, sp, { query: {}, body: { SAMLResponse: samlResponse, RelayState: relayState } }));
+    if (outcome.kind === 'error') return refuse(reasonOf(outcome.error.message), 'the response from your identity provider is not valid for this account');
+    if (outcome.kind !== 'success') return refuse('invalid_response', 'the response from your identity provider was not a sign-in');
+    const profile = outcome.user.profile as Profile;
+
+    let assertion;
+    try {
+      assertion = checkAssertion(profile.getAssertionXml?.() ?? '', profile.getSamlResponseXml?.() ?? '', settings, sp);
+    } catch (err) {
+      if (err instanceof AssertionRejected) return refuse(err.reason, err.message.replace(/\.$/, ''));
+      throw err;
+    }
+    try {
+      const { credential } = await services.signIn.signInWithSaml(accountId, assertion, { clientAddress: req.ip, requestId });
+      if (credential.kind !== 'session') throw new Error('expected a session');
+      setSessionCookie(res, credential.secret, credential.expiresAt, config.publicUrl);
+    } catch (err) {
+      if (err instanceof SamlSignInRefused) return sendErrorPage(res, 403, 'Sign-in refused', err.message);
+      throw err;
+    }
+    res.set('Cache-Control', 'no-store');
+    res.redirect(303, safeReturnPath(relayState, config.publicUrl) ?? '/');
+  });
+
+  router.use(((err, req, res, next) => {
+    if (err instanceof DomainError) return sendErrorPage(res, statusOf(err, res), 'Single sign-on', err.message);
+    webErrorHandler(err, req, res, next);
+  }) as ErrorRequestHandler);
+  return router;
+}
+
