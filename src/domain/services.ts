@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { AccountsService } from './accounts/accounts-service.js';
 import { OwnershipService } from './accounts/ownership-service.js';
 import { AuditService } from './audit/audit-service.js';
+import { DirectoryService } from './directory/directory-service.js';
 import { ApiTokensService } from './auth/api-tokens-service.js';
 import { SignInService } from './auth/sign-in-service.js';
 import { SsoSettingsService } from './auth/sso-settings-service.js';
@@ -18,6 +19,8 @@ export interface Services {
   accountUsers: AccountUsersService;
   users: UsersService;
   teams: TeamsService;
+  /** The account's directory as an identity provider sees it (SCIM). */
+  directory: DirectoryService;
   apiTokens: ApiTokensService;
   signIn: SignInService;
   sso: SsoSettingsService;
@@ -35,6 +38,7 @@ export function createServices(db: Knex): Services {
     accountUsers,
     users: new UsersService(db, accountUsers),
     teams: new TeamsService(db),
+    directory: new DirectoryService(db, accountUsers),
     apiTokens: new ApiTokensService(db),
     signIn: new SignInService(db, accountUsers),
     sso: new SsoSettingsService(db),

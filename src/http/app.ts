@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { pingDatabase, type Database } from '../db/database.js';
 import type { Services } from '../domain/services.js';
 import { apiRouter } from '../api/router.js';
+import { scimRouter } from '../scim/router.js';
 import { publicRouter } from '../api/public-router.js';
 import { samlRouter } from '../sso/saml-router.js';
 import { webRouter } from '../web/web-router.js';
@@ -33,6 +34,7 @@ export function createApp({ config, database, services }: AppDeps): Express {
   });
 
   app.use('/api/v4', apiRouter(services, { bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl }));
+  app.use('/scim/v2', scimRouter(services, { publicUrl: config.publicUrl }));
   app.use('/public', publicRouter(services, { bodyLimitBytes: config.bodyLimitBytes }));
   app.use('/sso/saml', samlRouter(services, config));
   app.use(webRouter(services, config)); // /login, /logout, /

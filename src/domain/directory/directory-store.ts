@@ -1,0 +1,169 @@
+import type { Knex } from 'knex';
+import type { Queryable } from '../../db/database.js';
+import { compileCondition, type ConditionSchema, type FieldSpec, orderBySql } from '../condition-store.js';
+import type { ListResult } from '../query.js';
+import { teamQuery, type TeamRecord } from '../teams/teams-store.js';
+import { hydrate, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
+import { ENTERPRISE_KEYS, type MemberField, type MemberQuery, type MemberSortField, type TeamField, type TeamQuery, type TeamSortField } from './directory-filter.js';
+
+/**
+ * The SQL behind the directory an identity provider reads and writes: filtered, sorted, paged
+ * lists of members and teams (one query each; the filter is compiled, never applied in memory),
+ * the attributes an IdP sent that are kept as sent, and team membership changed one row at a time.
+ */
+
+const text = (sql: string, extra: Partial<FieldSpec> = {}): FieldSpec => ({ sql, type: 'text', ...extra });
+
+const MEMBER_FIELD_SQL: Record<MemberField, FieldSpec> = {
+  id: text('au.id', { caseExact: true }),
+  external_id: text('au.external_id', { caseExact: true }),
+  user_name: text('u.user_name'),
+  display_name: text('u.name'),
+  given_name: text('u.given_name'),
+  family_name: text('u.family_name'),
+  active: { sql: 'au.active', type: 'boolean' },
+  time_zone: text('u.time_zone'),
+  preferred_language: text('u.preferred_language'),
+  created_at: { sql: 'au.created_at', type: 'timestamp' },
+  updated_at: { sql: 'au.updated_at', type: 'timestamp' },
+  ...(Object.fromEntries(ENTERPRISE_KEYS.map((k) => [`enterprise.${k}`, text(`(au.enterprise->>'${k}')`)])) as Record<`enterprise.${(typeof ENTERPRISE_KEYS)[number]}`, FieldSpec>),
+  'enterprise.manager': text(`(au.enterprise->'manager'->>'value')`, { caseExact: true }),
+  'email.value': text('e.email', { collection: 'email' }),
+  'email.type': text('e.type', { collection: 'email' }),
+  'email.primary': { sql: 'e."primary"', type: 'boolean', collection: 'email' },
+  'phone.value': text('p.value', { collection: 'phone' }),
+  'phone.type': text('p.type', { collection: 'phone' }),
+  'phone.primary': { sql: 'p."primary"', type: 'boolean', collection: 'phone' },
+  'team.id': text('tm.team_id', { caseExact: true, collection: 'team' }),
+};
+
+const MEMBER_CONDITIONS: ConditionSchema = {
+  what: 'filter',
+  fields: MEMBER_FIELD_SQL,
+  collections: {
+    email: 'select 1 from user_emails e where e.user_id = u.id',
+    phone: 'select 1 from user_phones p where p.user_id = u.id',
+    team: 'select 1 from team_members tm where tm.account_user_id = au.id',
+  },
+};
+
+const MEMBER_SORT_SQL: Record<MemberSortField, FieldSpec> = {
+  id: MEMBER_FIELD_SQL.id,
+  external_id: MEMBER_FIELD_SQL.external_id,
+  user_name: MEMBER_FIELD_SQL.user_name,
+  display_name: MEMBER_FIELD_SQL.display_name,
+  given_name: MEMBER_FIELD_SQL.given_name,
+  family_name: MEMBER_FIELD_SQL.family_name,
+  active: MEMBER_FIELD_SQL.active,
+  created_at: MEMBER_FIELD_SQL.created_at,
+  updated_at: MEMBER_FIELD_SQL.updated_at,
+  primary_email: text(`(select e.email from user_emails e where e.user_id = u.id and e."primary")`),
+};
+
+/**
+ * One query: the page of matching ids with the total (a window count over the cheap inner
+ * select), joined to the whole memberships. An empty page past the end asks the total alone.
+ */
+export async function searchMembers(q: Queryable, accountId: string, query: MemberQuery): Promise<ListResult<MembershipRecord>> {
+  const matching = () => {
+    const inner = q('account_users as au').join('users as u', 'u.id', 'au.user_id').where('au.account_id', accountId);
+    if (query.where) {
+      const compiled = compileCondition(query.where, MEMBER_CONDITIONS);
+      inner.whereRaw(compiled.sql, compiled.bindings);
+    }
+    return inner;
+  };
+  const order = orderBySql(query.sort ? MEMBER_SORT_SQL[query.sort.field] : undefined, query.sort?.descending ?? false, ['au.created_at', 'au.id']);
+  return page(q, query, matching, 'au.id', order, (ids) =>
+    membershipQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').select('m.total').orderBy('m.rn'),
+    hydrate,
+  );
+}
+
+const TEAM_FIELD_SQL: Record<TeamField, FieldSpec> = {
+  id: text('t.id', { caseExact: true }),
+  external_id: text('t.external_id', { caseExact: true }),
+  name: text('t.name'),
+  created_at: { sql: 't.created_at', type: 'timestamp' },
+  updated_at: { sql: 't.updated_at', type: 'timestamp' },
+  'member.id': text('tm.account_user_id', { caseExact: true, collection: 'member' }),
+};
+
+const TEAM_CONDITIONS: ConditionSchema = {
+  what: 'filter',
+  fields: TEAM_FIELD_SQL,
+  collections: { member: 'select 1 from team_members tm where tm.team_id = t.id' },
+};
+
+export async function searchTeams(q: Queryable, accountId: string, query: TeamQuery, withMembers: boolean): Promise<ListResult<TeamRecord>> {
+  const matching = () => {
+    const inner = q('teams as t').where('t.account_id', accountId);
+    if (query.where) {
+      const compiled = compileCondition(query.where, TEAM_CONDITIONS);
+      inner.whereRaw(compiled.sql, compiled.bindings);
+    }
+    return inner;
+  };
+  const sort: TeamSortField | undefined = query.sort?.field;
+  const order = orderBySql(sort ? TEAM_FIELD_SQL[sort] : undefined, query.sort?.descending ?? false, ['t.created_at', 't.id']);
+  return page(q, query, matching, 'au.id', order, (ids) => teamQuery(q, accountId, withMembers).join(ids.as('m'), 'm.id', 't.id').select('m.total').orderBy('m.rn'), (rows) => rows as unknown as TeamRecord[]);
+}
+
+async function page<T>(
+  q: Queryable,
+  query: { limit: number; offset: number },
+  matching: () => Knex.QueryBuilder,
+  idColumn: string,
+  order: string,
+  whole: (ids: Knex.QueryBuilder) => Knex.QueryBuilder,
+  shape: (rows: Record<string, unknown>[]) => T[],
+): Promise<ListResult<T>> {
+  const total = async () => Number(((await matching().count<{ count: number }[]>('* as count')) as { count: number }[])[0].count);
+  if (query.limit === 0) return { rows: [], total: await total() };
+  const ids = matching()
+        .select(`${idColumn} as id`, q.raw('count(*) over () as total'), q.raw(`row_number() over (order by ${order}) as rn`))
+    .orderByRaw(order)
+    .limit(query.limit)
+    .offset(query.offset);
+  const rows = (await whole(ids)) as Record<string, unknown>[];
+  if (rows.length === 0) return { rows: [], total: query.offset > 0 ? await total() : 0 };
+  return { rows: shape(rows), total: Number(rows[0].total) };
+}
+
+/** What the IdP sent that Rollcall keeps as sent, per membership. */
+export async function findIdpAttributes(q: Queryable, accountUserIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+  if (accountUserIds.length === 0) return new Map();
+  const rows = (await q('member_idp_attributes').whereIn('account_user_id', accountUserIds).select('account_user_id', 'attributes')) as { account_user_id: string; attributes: Record<string, unknown> }[];
+  return new Map(rows.map((r) => [r.account_user_id, r.attributes]));
+}
+
+export async function saveIdpAttributes(q: Queryable, accountUserId: string, attributes: Record<string, unknown>): Promise<void> {
+  await q('member_idp_attributes')
+    .insert({ account_user_id: accountUserId, attributes: JSON.stringify(attributes) })
+    .onConflict('account_user_id')
+    .merge({ attributes: JSON.stringify(attributes), updated_at: q.fn.now() });
+}
+
+/** Names of these teams of the account, for a member's `groups`. */
+export async function teamNames(q: Queryable, accountId: string, teamIds: readonly string[]): Promise<Map<string, string>> {
+  if (teamIds.length === 0) return new Map();
+  const rows = (await q('teams').where({ account_id: accountId }).whereIn('id', [...new Set(teamIds)]).select('id', 'name')) as { id: string; name: string }[];
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Display names of the members of these teams, for a group's `members`. */
+export async function memberNames(q: Queryable, accountId: string, accountUserIds: readonly string[]): Promise<Map<string, string>> {
+  if (accountUserIds.length === 0) return new Map();
+  const rows = (await q('account_users as au')
+    .join('users as u', 'u.id', 'au.user_id')
+    .where('au.account_id', accountId)
+    .whereIn('au.id', [...new Set(accountUserIds)])
+    .select('au.id', 'u.name')) as { id: string; name: string }[];
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Empties a team; answers the ids removed. */
+export async function removeAllTeamMembers(q: Queryable, teamId: string): Promise<string[]> {
+  const rows = (await q('team_members').where({ team_id: teamId }).del().returning('account_user_id')) as { account_user_id: string }[];
+  return rows.map((r) => r.account_user_id);
+}

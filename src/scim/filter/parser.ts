@@ -1,0 +1,208 @@
+import { type AttrPath, COMPARE_OPS, type CompareOp, type Filter, type FilterValue, type PatchPath } from './ast.js';
+
+/**
+ * Our own parser for the RFC 7644 filter grammar (section 3.4.2.2) and PATCH paths (3.5.2).
+ * scimmy's parser throws on nested parentheses and escaped quotes and inverts `not (A or B)`
+ * (DESIGN.md section 6), so filters never go through it.
+ *
+ *   FILTER    = attrExp / logExp / valuePath / "not" "(" FILTER ")" / "(" FILTER ")"
+ *   logExp    = FILTER ("and" / "or") FILTER        ; "and" binds tighter than "or"
+ *   attrExp   = attrPath "pr" / attrPath compareOp compValue
+ *   valuePath = attrPath "[" valFilter "]"
+ *
+ * Keywords are case-insensitive. Strings are JSON strings (escaped quotes and \uXXXX allowed).
+ * A bare word where a value belongs that is not true/false/null or a number is taken as a
+ * string, as some clients (Microsoft's test collection) send `meta.created gt 2015-10-10T...`.
+ */
+
+export class FilterSyntaxError extends Error {}
+
+type Token =
+  | { kind: 'word'; text: string; at: number }
+  | { kind: 'string'; text: string; at: number }
+  | { kind: '(' | ')' | '[' | ']'; at: number }
+  | { kind: 'dot-word'; text: string; at: number };
+
+function tokenize(input: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < input.length) {
+    const ch = input[i];
+    if (/\s/.test(ch)) {
+      i++;
+    } else if (ch === '(' || ch === ')' || ch === '[' || ch === ']') {
+      tokens.push({ kind: ch, at: i });
+      i++;
+    } else if (ch === '"') {
+      const start = i;
+      i++;
+      let escaped = false;
+      while (i < input.length && (escaped || input[i] !== '"')) {
+        escaped = !escaped && input[i] === '\\';
+        i++;
+      }
+      if (i >= input.length) throw new FilterSyntaxError(`unterminated string starting at position ${start + 1}`);
+      i++;
+      let text: string;
+      try {
+        text = JSON.parse(input.slice(start, i)) as string;
+      } catch {
+        throw new FilterSyntaxError(`invalid escape in the string starting at position ${start + 1}`);
+      }
+      tokens.push({ kind: 'string', text, at: start });
+    } else {
+      const start = i;
+      while (i < input.length && !/[\s()[\]"]/.test(input[i])) i++;
+      const text = input.slice(start, i);
+      // `]` followed by `.value` in a PATCH path
+      const previous = tokens.at(-1);
+      tokens.push(text.startsWith('.') && previous?.kind === ']' ? { kind: 'dot-word', text: text.slice(1), at: start } : { kind: 'word', text, at: start });
+    }
+  }
+  return tokens;
+}
+
+const ATTR_NAME = /^\$?[A-Za-z][\w$-]*$/;
+
+/** `urn:...:User:manager.value`, `name.givenName`, `userName`. */
+export function parseAttrPath(text: string): AttrPath {
+  let uri: string | undefined;
+  let rest = text;
+  if (/^urn:/i.test(text)) {
+    const lastColon = text.lastIndexOf(':');
+    uri = text.slice(0, lastColon);
+    rest = text.slice(lastColon + 1);
+  }
+  const parts = rest.split('.');
+  if (parts.length > 2 || parts.some((p) => !ATTR_NAME.test(p))) throw new FilterSyntaxError(`${JSON.stringify(text)} is not an attribute path`);
+  return { ...(uri ? { uri } : {}), attr: parts[0], ...(parts[1] ? { sub: parts[1] } : {}) };
+}
+
+function bareValue(text: string): FilterValue {
+  const lower = text.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  if (lower === 'null') return null;
+  if (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text)) return Number(text);
+  return text;
+}
+
+class Parser {
+  private pos = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  private peek(): Token | undefined {
+    return this.tokens[this.pos];
+  }
+
+  private keyword(): string | undefined {
+    const t = this.peek();
+    return t?.kind === 'word' ? t.text.toLowerCase() : undefined;
+  }
+
+  fail(message: string): never {
+    const t = this.peek();
+    throw new FilterSyntaxError(t ? `${message} at position ${t.at + 1}` : `${message} at the end of the filter`);
+  }
+
+  private expect(kind: Token['kind']): void {
+    if (this.peek()?.kind !== kind) this.fail(`expected "${kind}"`);
+    this.pos++;
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.tokens.length;
+  }
+
+  parseFilter(): Filter {
+    let left = this.parseAnd();
+    while (this.keyword() === 'or') {
+      this.pos++;
+      left = { type: 'or', left, right: this.parseAnd() };
+    }
+    return left;
+  }
+
+  private parseAnd(): Filter {
+    let left = this.parseUnary();
+    while (this.keyword() === 'and') {
+      this.pos++;
+      left = { type: 'and', left, right: this.parseUnary() };
+    }
+    return left;
+  }
+
+  private parseUnary(): Filter {
+    const t = this.peek();
+    if (!t) this.fail('expected an expression');
+    if (t.kind === '(') {
+      this.pos++;
+      const inner = this.parseFilter();
+      this.expect(')');
+      return inner;
+    }
+    if (t.kind === 'word' && t.text.toLowerCase() === 'not' && this.tokens[this.pos + 1]?.kind === '(') {
+      this.pos += 2;
+      const inner = this.parseFilter();
+      this.expect(')');
+      return { type: 'not', filter: inner };
+    }
+    if (t.kind !== 'word') this.fail('expected an attribute');
+    this.pos++;
+    const path = parseAttrPath(t.text);
+    if (this.peek()?.kind === '[') {
+      this.pos++;
+      if (path.sub) this.fail('a value filter cannot follow a sub-attribute');
+      const inner = this.parseFilter();
+      this.expect(']');
+      return { type: 'valuePath', path, filter: inner };
+    }
+    const op = this.keyword();
+    if (op === 'pr') {
+      this.pos++;
+      return { type: 'present', path };
+    }
+    if (!op || !(COMPARE_OPS as readonly string[]).includes(op)) this.fail(`expected an operator (${COMPARE_OPS.join(', ')}, pr) after ${JSON.stringify(t.text)}`);
+    this.pos++;
+    const v = this.peek();
+    if (!v || (v.kind !== 'string' && v.kind !== 'word')) this.fail(`expected a value after "${op}"`);
+    this.pos++;
+    const value = v.kind === 'string' ? v.text : bareValue(v.text);
+    return { type: 'compare', path, op: op as CompareOp, value };
+  }
+
+  parsePatchPath(): PatchPath {
+    const t = this.peek();
+    if (t?.kind !== 'word') this.fail('expected an attribute path');
+    this.pos++;
+    const path = parseAttrPath(t.text);
+    if (this.peek()?.kind !== '[') return { path };
+    if (path.sub) this.fail('a value filter cannot follow a sub-attribute');
+    this.pos++;
+    const filter = this.parseFilter();
+    this.expect(']');
+    const after = this.peek();
+    if (after?.kind === 'dot-word') {
+      this.pos++;
+      if (!ATTR_NAME.test(after.text)) this.fail(`${JSON.stringify(after.text)} is not a sub-attribute`);
+      return { path, filter, subAfterFilter: after.text };
+    }
+    return { path, filter };
+  }
+}
+
+export function parseFilter(input: string): Filter {
+  if (input.trim() === '') throw new FilterSyntaxError('the filter is empty');
+  const parser = new Parser(tokenize(input));
+  const filter = parser.parseFilter();
+  if (!parser.atEnd()) parser.fail('unexpected text');
+  return filter;
+}
+
+export function parsePatchPath(input: string): PatchPath {
+  if (input.trim() === '') throw new FilterSyntaxError('the path is empty');
+  const parser = new Parser(tokenize(input));
+  const path = parser.parsePatchPath();
+  if (!parser.atEnd()) parser.fail('unexpected text');
+  return path;
+}

@@ -1,0 +1,199 @@
+import { parseRole, type Role, ROLES } from '../domain/context.js';
+import type { DirectoryMember } from '../domain/directory/directory-service.js';
+import type { CreateAccountUser, MembershipChanges, UpdateAccountUser } from '../domain/users/account-users-service.js';
+import { effectiveRolesOf } from '../domain/users/account-users-store.js';
+import type { ProfileChanges } from '../domain/users/profile.js';
+import { LANGUAGES } from '../domain/users/profile-rules.js';
+import { ScimError } from './errors.js';
+import { URN } from './schemas.js';
+
+/**
+ * SCIM User <-> Rollcall member (DESIGN.md section 4). Values come back as they were sent: a phone
+ * number as the IdP wrote it (its E.164 form is kept beside it), preferredLanguage and locale as
+ * written (the notification language is the nearest one Rollcall speaks), name.formatted, title,
+ * addresses and the other attributes Rollcall does not model are kept per membership.
+ */
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
+
+/** Attributes kept as sent (member_idp_attributes), by their SCIM names. */
+const KEPT = ['nickName', 'profileUrl', 'title', 'userType', 'addresses', 'preferredLanguage', 'locale'] as const;
+const KEPT_NAME_PARTS = ['formatted', 'middleName', 'honorificPrefix', 'honorificSuffix'] as const;
+
+export function etagOf(version: number): string {
+  return `W/"${version}"`;
+}
+
+function compact(doc: Json): Json {
+  for (const [k, v] of Object.entries(doc)) if (v === undefined || v === null) delete doc[k];
+  return doc;
+}
+
+export function userLocation(baseUrl: string, id: string): string {
+  return `${baseUrl}/Users/${id}`;
+}
+
+export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
+  const m = member.membership;
+  const u = m.user;
+  const idp = member.idp;
+  const idpName = isObject(idp.name) ? idp.name : {};
+  const groupOnly = new Map(m.granted_roles.filter((g) => !m.roles.includes(g.role)).map((g) => [g.role, g]));
+  const enterprise = m.enterprise ?? {};
+  const updated = new Date(Math.max(new Date(m.updated_at).getTime(), new Date(u.updated_at).getTime()));
+  const doc: Json = {
+    schemas: [URN.user, ...(Object.keys(enterprise).length ? [URN.enterprise] : []), URN.rollcall],
+    id: m.id,
+    externalId: m.external_id,
+    userName: u.user_name,
+    name: compact({ formatted: idpName.formatted ?? u.name, familyName: u.family_name, givenName: u.given_name, middleName: idpName.middleName, honorificPrefix: idpName.honorificPrefix, honorificSuffix: idpName.honorificSuffix }),
+    displayName: u.name,
+    nickName: idp.nickName,
+    profileUrl: idp.profileUrl,
+    title: idp.title,
+    userType: idp.userType,
+    preferredLanguage: idp.preferredLanguage ?? u.preferred_language,
+    locale: idp.locale,
+    timezone: u.time_zone,
+    active: m.active,
+    emails: u.emails.map((e) => compact({ value: e.email, type: e.type, primary: e.primary })),
+    phoneNumbers: u.phones.length ? u.phones.map((p) => compact({ value: p.value, type: p.type, primary: p.primary })) : undefined,
+    addresses: idp.addresses,
+    groups: member.teams.map((t) => ({ value: t.id, $ref: `${baseUrl}/Groups/${t.id}`, display: t.name })),
+    // Effective roles; those held only through a group say so (type "group"), and a PUT that sends
+    // them back does not make them direct (roles_from_idp in the domain drops them).
+    roles: effectiveRolesOf(m).map((role) => {
+      const grant = groupOnly.get(role);
+      return grant ? { value: role, type: 'group', display: `${role} (granted by group ${grant.team_name})` } : { value: role, type: 'direct' };
+    }),
+    [URN.enterprise]: Object.keys(enterprise).length ? enterprise : undefined,
+    [URN.rollcall]: { notifyPush: u.notify_push, notifyEmail: u.notify_email, notifySms: u.notify_sms, notifyVoice: u.notify_voice, roles: [...m.roles] },
+    meta: {
+      resourceType: 'User',
+      created: new Date(m.created_at).toISOString(),
+      lastModified: updated.toISOString(),
+      location: userLocation(baseUrl, m.id),
+      version: etagOf(m.version),
+    },
+  };
+  return compact(doc);
+}
+
+/** The notification language for a preferredLanguage or locale, when Rollcall speaks it. */
+function languageOf(...candidates: unknown[]): string | undefined {
+  for (const c of candidates) {
+    if (typeof c !== 'string') continue;
+    const language = c.trim().toLowerCase().split(/[-_]/)[0];
+    if ((LANGUAGES as readonly string[]).includes(language)) return language;
+  }
+  return undefined;
+}
+
+function rolesFrom(doc: Json, useCore: boolean, useExtension: boolean): Role[] | undefined {
+  const core = useCore ? doc.roles : undefined;
+  const ext = useExtension && isObject(doc[URN.rollcall]) ? (doc[URN.rollcall] as Json).roles : undefined;
+  if (core === undefined && ext === undefined) return undefined;
+  const values = [...(Array.isArray(core) ? core : []).map((r) => (isObject(r) ? r.value : r)), ...(Array.isArray(ext) ? ext : [])];
+  const roles = new Set<Role>();
+  for (const value of values) {
+    if (value === null || value === undefined || value === '') continue;
+    const role = typeof value === 'string' ? parseRole(value) : undefined;
+    if (!role) throw new ScimError(400, 'invalidValue', `roles: ${JSON.stringify(value)} is not a role (use ${ROLES.join(', ')})`);
+    roles.add(role);
+  }
+  return [...roles];
+}
+
+/** What Rollcall keeps as sent, from a whole (canonical) document. */
+export function keptAttributes(doc: Json): Json {
+  const kept: Json = {};
+  for (const key of KEPT) if (present(doc[key]) && !(Array.isArray(doc[key]) && (doc[key] as unknown[]).length === 0)) kept[key] = doc[key];
+  if (isObject(doc.name)) {
+    const name: Json = {};
+    for (const part of KEPT_NAME_PARTS) if (present(doc.name[part])) name[part] = doc.name[part];
+    if (Object.keys(name).length) kept.name = name;
+  }
+  return kept;
+}
+
+export interface UserWrite {
+  user: ProfileChanges;
+  membership: MembershipChanges;
+  idp: Json;
+}
+
+/**
+ * The domain changes for a canonical document. `touched` (PATCH) limits them to the attributes
+ * the operations changed; without it (POST, PUT) the document is the whole resource: what it
+ * leaves out is cleared, except roles, active, emails and password, which an IdP that does not
+ * send them does not manage (so a profile push never strips roles set in Rollcall).
+ */
+export function toUserWrite(doc: Json, touched?: ReadonlySet<string>): UserWrite {
+  const has = (attr: string) => !touched || touched.has(attr);
+  const user: ProfileChanges = {};
+  const membership: MembershipChanges = {};
+  const name = isObject(doc.name) ? doc.name : {};
+
+  if (has('userName')) {
+    if (typeof doc.userName !== 'string' || doc.userName.trim() === '') throw new ScimError(400, 'invalidValue', 'userName is required');
+    user.user_name = doc.userName;
+  }
+  if (has('name')) {
+    user.given_name = typeof name.givenName === 'string' && name.givenName !== '' ? name.givenName : null;
+    user.family_name = typeof name.familyName === 'string' && name.familyName !== '' ? name.familyName : null;
+  }
+  if (has('displayName') || has('name')) {
+    const display = [doc.displayName, name.formatted, [name.givenName, name.familyName].filter((p) => typeof p === 'string' && p).join(' ')].find((v) => typeof v === 'string' && v.trim() !== '');
+    if (typeof display === 'string') user.name = display;
+  }
+  if (has('emails') && Array.isArray(doc.emails)) {
+    const items = (doc.emails as Json[]).filter((e) => present(e.value)).map((e) => ({ email: e.value as string, type: (e.type as string | undefined) ?? null, primary: e.primary === true }));
+    if (items.length) user.emails = { mode: 'replace', items };
+  }
+  if (has('phoneNumbers')) {
+    const phones = Array.isArray(doc.phoneNumbers) ? (doc.phoneNumbers as Json[]) : [];
+    user.phones = { mode: 'replace', items: phones.filter((p) => present(p.value)).map((p) => ({ phone: p.value as string, type: (p.type as string | undefined) ?? null, primary: p.primary === true })) };
+  }
+  if (has('timezone') && present(doc.timezone)) user.time_zone = doc.timezone as string;
+  if (has('preferredLanguage') || has('locale')) {
+    const language = languageOf(doc.preferredLanguage, doc.locale);
+    if (language) user.preferred_language = language;
+  }
+  if (has('password') && present(doc.password)) user.password = doc.password as string;
+  if (has(URN.rollcall) && isObject(doc[URN.rollcall])) {
+    const ext = doc[URN.rollcall] as Json;
+    for (const [scim, field] of [['notifyPush', 'notify_push'], ['notifyEmail', 'notify_email'], ['notifySms', 'notify_sms'], ['notifyVoice', 'notify_voice']] as const) {
+      if (typeof ext[scim] === 'boolean') user[field] = ext[scim] as boolean;
+    }
+  }
+
+  if (has('active') && typeof doc.active === 'boolean') membership.active = doc.active;
+  if (has('externalId')) membership.external_id = present(doc.externalId) ? (doc.externalId as string) : null;
+  if (has(URN.enterprise)) {
+    const ext = isObject(doc[URN.enterprise]) ? { ...(doc[URN.enterprise] as Json) } : {};
+    for (const [k, v] of Object.entries(ext)) if (!present(v) || (isObject(v) && !present(v.value))) delete ext[k];
+    membership.enterprise = ext;
+  }
+  if (has('roles') || has(URN.rollcall)) {
+    // A PATCH of one of the two spellings of roles is about that one alone.
+    const roles = rolesFrom(doc, has('roles'), has(URN.rollcall));
+    if (roles !== undefined) membership.roles_from_idp = roles;
+  }
+  return { user, membership, idp: keptAttributes(doc) };
+}
+
+export function toCreateInput(write: UserWrite): CreateAccountUser {
+  const user = { ...write.user };
+  if (!user.emails && typeof user.user_name === 'string' && user.user_name.includes('@')) {
+    // A user needs an email: an IdP that sends none names the person by their address.
+    user.emails = { mode: 'replace', items: [{ email: user.user_name, primary: true }] };
+  }
+  return { user, membership: write.membership };
+}
+
+export function toUpdateInput(write: UserWrite, expectedVersion: number | undefined): UpdateAccountUser {
+  return { user: write.user, membership: write.membership, expectedVersion, foreignProfile: 'ignore' };
+}
