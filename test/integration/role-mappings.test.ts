@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/domain/context.js';
+import { type AuthApp, PASSWORD, startAuthApp } from '../support/auth-app.js';
 import { runCli, scratchEnvironment } from '../support/started-server.js';
 import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
@@ -232,6 +233,31 @@ describe('validation, permissions and accounts', () => {
     const audit = await app.request('GET', '/api/v4/audit_events?limit=100', { token: acme.token });
     const actions = audit.body.data.filter((e: { target: { id: string } }) => e.target.id === created.body.id).map((e: { action: string }) => e.action);
     expect(actions).toEqual(['role_mapping.delete', 'role_mapping.create']);
+  });
+});
+
+describe('signed in with a password', () => {
+  let auth: AuthApp;
+  beforeAll(async () => {
+    auth = await startAuthApp();
+  });
+  afterAll(() => auth?.stop());
+
+  it('a member whose admin role comes from a group acts as an admin with their session token, and not once they leave it', async () => {
+    const account = await auth.createAccount('Initech');
+    const member = await auth.createMember(account.accountId, ['broadcaster']);
+    const team = await auth.request('POST', '/api/v4/teams', { token: account.ownerToken, json: { name: 'Ops Admins', member_ids: [member.accountUserId] } });
+    expect(team.status).toBe(201);
+    expect((await auth.request('POST', '/api/v4/role_mappings', { token: account.ownerToken, json: { group: 'ops admins', roles: ['admin'] } })).status).toBe(201);
+
+    const login = await auth.request('POST', '/public/login', { json: { username: member.email, password: PASSWORD }, headers: { 'x-forwarded-for': '198.51.100.200' } });
+    expect(login.status).toBe(200);
+    const me = await auth.request('GET', '/api/v4/me', { token: login.body.token });
+    expect(me.body.account_user.roles).toMatchObject({ admin: true, broadcaster: true });
+    expect((await auth.request('GET', '/api/v4/audit_events', { token: login.body.token })).status).toBe(200);
+
+    await auth.request('PUT', `/api/v4/teams/${team.body.id}`, { token: account.ownerToken, json: { member_ids: [] } });
+    expect((await auth.request('GET', '/api/v4/audit_events', { token: login.body.token })).status).toBe(403);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { Role } from '../context.js';
+import { effectiveRolesSql } from '../roles/role-mappings-store.js';
 
 /** The only place that runs SQL for sign-in lookups: credentials, memberships with their account's SSO policy. */
 
@@ -20,11 +21,12 @@ export interface SignInMembership {
 }
 
 const MEMBERSHIP_SELECT = [
-  'au.id as account_user_id', 'au.account_id', 'a.name as account_name', 'au.user_id', 'au.roles', 'au.active', 'a.sso_enforced',
+  'au.id as account_user_id', 'au.account_id', 'a.name as account_name', 'au.user_id', 'au.active', 'a.sso_enforced',
 ] as const;
 
 function memberships(q: Queryable) {
-  return q('account_users as au').join('accounts as a', 'a.id', 'au.account_id').select(MEMBERSHIP_SELECT);
+  // Effective roles: those on the membership and those its groups grant (role mappings).
+  return q('account_users as au').join('accounts as a', 'a.id', 'au.account_id').select(MEMBERSHIP_SELECT).select(q.raw(`${effectiveRolesSql('au')} as roles`));
 }
 
 /** The person signing in with this name: their user name first, else one of their emails (without case). */
