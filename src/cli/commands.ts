@@ -3,7 +3,9 @@ import type { Command } from './command.js';
 import { migrateCommand } from './migrate-command.js';
 import { roleMappingDeleteCommand, roleMappingListCommand, roleMappingSetCommand, scimTokenCreateCommand } from './scim-commands.js';
 import { serveCommand } from './serve-command.js';
+import { ssoConfigureCommand, userSetPasswordCommand } from './sign-in-commands.js';
 
 /** Every `rollcall` command. A new command is a module in src/cli/ and one line here. */
 export const COMMANDS: Command[] = [serveCommand, migrateCommand, accountCreateCommand, apiTokenCreateCommand,
-  scimTokenCreateCommand, roleMappingSetCommand, roleMappingListCommand, roleMappingDeleteCommand];
+  scimTokenCreateCommand, roleMappingSetCommand, roleMappingListCommand, roleMappingDeleteCommand,
+  userSetPasswordCommand, ssoConfigureCommand];

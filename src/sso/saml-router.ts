@@ -21,7 +21,7 @@ interface AccountRequest extends StrategyRequest {
 function reasonOf(message: string): string {
   const m = message.toLowerCase();
   if (m.includes('audience')) return 'wrong_audience';
-  if (m.includes('expired') || m.includes('not yet valid') || m.includes('too old')) return 'expired';
+  if (m.includes('expired') || m.includes('not yet valid') || m.includes('too old') || m.includes('no valid subject confirmation')) return 'expired';
   if (m.includes('inresponseto')) return 'unknown_request';
   if (m.includes('signature')) return 'bad_signature';
   if (m.includes('saml provider returned')) return 'idp_error';

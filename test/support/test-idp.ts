@@ -1,3 +1,4 @@
+import 'reflect-metadata'; // @peculiar/x509 needs it (tsyringe)
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { SignedXml } from 'xml-crypto';
