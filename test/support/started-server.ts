@@ -104,7 +104,8 @@ export async function scratchEnvironment(extra: NodeJS.ProcessEnv = {}): Promise
 export async function startServer(options: { accountName?: string; ownerEmail?: string } = {}): Promise<StartedServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const { env, drop: dropDatabase } = await scratchEnvironment({ HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url });
+  // The server logs (warnings and errors, JSON lines) are kept for output(), even under vitest's LOG_SILENT.
+  const { env, drop: dropDatabase } = await scratchEnvironment({ HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url, LOG_SILENT: '0' });
 
   let child: ChildProcess | undefined;
   try {

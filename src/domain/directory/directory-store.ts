@@ -106,7 +106,7 @@ export async function searchTeams(q: Queryable, accountId: string, query: TeamQu
   };
   const sort: TeamSortField | undefined = query.sort?.field;
   const order = orderBySql(sort ? TEAM_FIELD_SQL[sort] : undefined, query.sort?.descending ?? false, ['t.created_at', 't.id']);
-  return page(q, query, matching, 'au.id', order, (ids) => teamQuery(q, accountId, withMembers).join(ids.as('m'), 'm.id', 't.id').select('m.total').orderBy('m.rn'), (rows) => rows as unknown as TeamRecord[]);
+  return page(q, query, matching, 't.id', order, (ids) => teamQuery(q, accountId, withMembers).join(ids.as('m'), 'm.id', 't.id').select('m.total').orderBy('m.rn'), (rows) => rows as unknown as TeamRecord[]);
 }
 
 async function page<T>(
