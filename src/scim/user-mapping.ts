@@ -3,7 +3,7 @@ import type { DirectoryMember } from '../domain/directory/directory-service.js';
 import type { CreateAccountUser, MembershipChanges, UpdateAccountUser } from '../domain/users/account-users-service.js';
 import { effectiveRolesOf } from '../domain/users/account-users-store.js';
 import type { ProfileChanges } from '../domain/users/profile.js';
-import { LANGUAGES } from '../domain/users/profile-rules.js';
+import { checkPhone, LANGUAGES } from '../domain/users/profile-rules.js';
 import { ScimError } from './errors.js';
 import { URN } from './schemas.js';
 
@@ -60,7 +60,7 @@ export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
     timezone: u.time_zone,
     active: m.active,
     emails: u.emails.map((e) => compact({ value: e.email, type: e.type, primary: e.primary })),
-    phoneNumbers: u.phones.length ? u.phones.map((p) => compact({ value: p.value, type: p.type, primary: p.primary })) : undefined,
+    phoneNumbers: phonesOut(u.phones, idp.undialablePhoneNumbers),
     addresses: idp.addresses,
     groups: member.teams.map((t) => ({ value: t.id, $ref: `${baseUrl}/Groups/${t.id}`, display: t.name })),
     // Effective roles; those held only through a group say so (type "group"), and a PUT that sends
@@ -80,6 +80,28 @@ export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
     },
   };
   return compact(doc);
+}
+
+/**
+ * Phones as sent: those Rollcall can dial (E.164 kept beside the value), then those it cannot read
+ * as an international number (e.g. "312-320-0500", no country code), which are kept as sent in
+ * member_idp_attributes and never used for notifications, so one such value does not stop the
+ * person from being provisioned.
+ */
+function phonesOut(phones: DirectoryMember['membership']['user']['phones'], undialable: unknown): Json[] | undefined {
+  const kept = Array.isArray(undialable) ? (undialable as Json[]) : [];
+  const hasPrimary = phones.some((p) => p.primary);
+  const all = [...phones.map((p) => compact({ value: p.value, type: p.type, primary: p.primary })), ...kept.map((p) => compact({ ...p, primary: hasPrimary ? false : p.primary }))];
+  return all.length ? all : undefined;
+}
+
+function dialable(value: unknown): boolean {
+  try {
+    checkPhone(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The notification language for a preferredLanguage or locale, when Rollcall speaks it. */
@@ -110,6 +132,10 @@ function rolesFrom(doc: Json, useCore: boolean, useExtension: boolean): Role[] |
 /** What Rollcall keeps as sent, from a whole (canonical) document. */
 export function keptAttributes(doc: Json): Json {
   const kept: Json = {};
+  if (Array.isArray(doc.phoneNumbers)) {
+    const undialable = (doc.phoneNumbers as Json[]).filter((p) => present(p.value) && !dialable(p.value));
+    if (undialable.length) kept.undialablePhoneNumbers = undialable;
+  }
   for (const key of KEPT) if (present(doc[key]) && !(Array.isArray(doc[key]) && (doc[key] as unknown[]).length === 0)) kept[key] = doc[key];
   if (isObject(doc.name)) {
     const name: Json = {};
@@ -155,7 +181,7 @@ export function toUserWrite(doc: Json, touched?: ReadonlySet<string>): UserWrite
   }
   if (has('phoneNumbers')) {
     const phones = Array.isArray(doc.phoneNumbers) ? (doc.phoneNumbers as Json[]) : [];
-    user.phones = { mode: 'replace', items: phones.filter((p) => present(p.value)).map((p) => ({ phone: p.value as string, type: (p.type as string | undefined) ?? null, primary: p.primary === true })) };
+    user.phones = { mode: 'replace', items: phones.filter((p) => present(p.value) && dialable(p.value)).map((p) => ({ phone: p.value as string, type: (p.type as string | undefined) ?? null, primary: p.primary === true })) };
   }
   if (has('timezone') && present(doc.timezone)) user.time_zone = doc.timezone as string;
   if (has('preferredLanguage') || has('locale')) {

@@ -90,6 +90,14 @@ describe('errors and discovery', () => {
     expect(badRole.body.detail).toContain('wizard');
   });
 
+  it('keeps a phone number it cannot dial (no country code) as sent, apart from the numbers it notifies', async () => {
+    const created = await req('POST', '/Users', { body: { ...userBody(), phoneNumbers: [{ value: '312-320-0500', type: 'fax' }, { value: '+1 312 320 0932', type: 'work', primary: true }] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.phoneNumbers).toEqual([{ value: '+1 312 320 0932', type: 'work', primary: true }, { value: '312-320-0500', type: 'fax', primary: false }]);
+    const member = await app.services.directory.getMember({ accountId: (await app.services.scimTokens.authenticate(scim)).accountId, actor: { type: 'system' }, channel: 'cli' }, created.body.id);
+    expect(member.membership.user.phones.map((p) => p.number)).toEqual(['+13123200932']);
+  });
+
   it('describes exactly what is supported', async () => {
     const config = await req('GET', '/ServiceProviderConfig');
     expect(config.status).toBe(200);
