@@ -84,15 +84,18 @@ export function samlRouter(services: Services, config: Pick<Config, 'publicUrl' 
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : undefined;
     const relayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
     const { settings, sp } = await configured(req);
-    const refuse = async (reason: string, message: string) => {
-      logger.warn('saml sign-in refused', { account_id: accountId, reason, detail: message });
+    // The log names the reason and the library's diagnosis, never the SAML response itself.
+    const refuse = async (reason: string, message: string, diagnosis = message) => {
+      logger.warn('saml sign-in refused', { account_id: accountId, reason, detail: diagnosis });
       await services.signIn.recordSamlRefusal(accountId, reason, requestId);
       sendErrorPage(res, 403, 'Sign-in refused', `Single sign-on could not sign you in: ${message}. Start again from the sign-in page.`);
     };
     if (!samlResponse) return refuse('no_response', 'no SAML response was posted');
 
     const outcome = await runStrategy(strategy, strategyRequest(req, settings, sp, { query: {}, body: { SAMLResponse: samlResponse, RelayState: relayState } }));
-    if (outcome.kind === 'error') return refuse(reasonOf(outcome.error.message), 'the response from your identity provider is not valid for this account');
+    if (outcome.kind === 'error') {
+      return refuse(reasonOf(outcome.error.message), 'the response from your identity provider is not valid for this account', outcome.error.message.slice(0, 300));
+    }
     if (outcome.kind !== 'success') return refuse('invalid_response', 'the response from your identity provider was not a sign-in');
     const profile = outcome.user.profile as Profile;
 
