@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knexFactory from 'knex';
+import { type Database, openDatabase } from '../src/db/database.js';
+import { migrateLatest } from '../src/db/migrate.js';
+
+/**
+ * Where a benchmark's data lives: a scratch PostgreSQL database (or DATABASE_URL as given), or a
+ * temporary embedded data directory. The server child process gets `env`; dispose() removes what
+ * the benchmark created, and nothing else.
+ */
+export interface BenchDatabase {
+  kind: 'postgres' | 'embedded';
+  /** Environment for the server: DATABASE_URL or DATA_DIR. */
+  env: Record<string, string>;
+  /** Where it is, for the report (never a password). */
+  describe: string;
+  /** Opens the database in this process (migrated), for seeding. Close it before serving embedded. */
+  open(): Promise<Database>;
+  dispose(): Promise<void>;
+}
+
+const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+export async function benchDatabase(kind: 'postgres' | 'embedded', log: (line: string) => void): Promise<BenchDatabase> {
+  if (kind === 'embedded') {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollcall-bench-'));
+    return {
+      kind,
+      env: { DATA_DIR: dataDir },
+      describe: `embedded PGlite in ${dataDir}`,
+      open: async () => {
+        const database = await openDatabase({ dataDir });
+        await migrateLatest(database.knex);
+        return database;
+      },
+      dispose: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+
+  const given = process.env.DATABASE_URL;
+  if (given) {
+    const url = new URL(given);
+    return {
+      kind,
+      env: { DATABASE_URL: given },
+      describe: `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname} (DATABASE_URL, kept)`,
+      open: () => openMigrated(given),
+      dispose: async () => {},
+    };
+  }
+
+  const name = `rollcall_bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = knexFactory({ client: 'pg', connection: DEFAULT_ADMIN_URL, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`create database ${name}`);
+  } finally {
+    await admin.destroy();
+  }
+  const url = new URL(DEFAULT_ADMIN_URL);
+  url.pathname = `/${name}`;
+  log(`scratch database ${name} created`);
+  return {
+    kind,
+    env: { DATABASE_URL: url.toString() },
+    describe: `PostgreSQL 127.0.0.1:5432/${name} (scratch, dropped after)`,
+    open: () => openMigrated(url.toString()),
+    dispose: async () => {
+      const dropper = knexFactory({ client: 'pg', connection: DEFAULT_ADMIN_URL, pool: { min: 0, max: 1 } });
+      try {
+        await dropper.raw(`drop database if exists ${name} with (force)`);
+        log(`scratch database ${name} dropped`);
+      } finally {
+        await dropper.destroy();
+      }
+    },
+  };
+}
+
+async function openMigrated(databaseUrl: string): Promise<Database> {
+  const database = await openDatabase({ databaseUrl, poolMax: 4 });
+  await migrateLatest(database.knex);
+  return database;
+}
+
+/** The server's PostgreSQL version, for the report. */
+export async function serverVersion(database: Database): Promise<string> {
+  const rows = (await database.knex.raw('select version() as v')) as { rows: { v: string }[] };
+  return rows.rows[0].v.split(' on ')[0];
+}
