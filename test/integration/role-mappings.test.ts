@@ -282,5 +282,5 @@ describe('rollcall role-mapping', () => {
     } finally {
       await scratch.drop();
     }
-  });
+  }, 180_000); // each command is a new Node process loading TypeScript: slow on a busy machine
 });

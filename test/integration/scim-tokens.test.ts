@@ -120,5 +120,5 @@ describe('rollcall scim-token create', () => {
     } finally {
       await scratch.drop();
     }
-  });
+  }, 180_000); // each command is a new Node process loading TypeScript: slow on a busy machine
 });
