@@ -120,7 +120,6 @@ export function declareScimmy(): typeof SCIMMY {
   SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false).extend(rollcall as unknown as Parameters<typeof SCIMMY.Resources.User.extend>[0], false));
   SCIMMY.Resources.declare(SCIMMY.Resources.Group);
   SCIMMY.Config.set({
-    documentationUri: 'https://github.com/rollcall/rollcall#scim-20',
     patch: true,
     bulk: { supported: true, maxOperations: LIMITS.bulkMaxOperations, maxPayloadSize: LIMITS.bulkMaxPayloadSize },
     filter: { supported: true, maxResults: LIMITS.maxResults },
