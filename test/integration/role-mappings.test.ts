@@ -189,6 +189,46 @@ describe('roles sent back by an identity provider or a REST client', () => {
   });
 });
 
+describe('through SCIM', () => {
+  it('SCIM shows group-granted roles as type "group"; a PUT sending the user back does not make them direct; the group push grants them', async () => {
+    const { token } = await app.services.scimTokens.createAsOperator(acme.accountId, 'idp');
+    const scim = (method: string, path: string, body?: unknown) =>
+      app.request(method, `/scim/v2${path}`, { token, body, headers: { 'content-type': 'application/scim+json' } });
+    const name = groupName('Okta Admins');
+    expect((await setMapping(name, ['admin'])).status).toBe(201);
+
+    const created = await scim('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: uniqueEmail('scim'),
+      name: { givenName: 'Sam', familyName: 'Scim' },
+      emails: [{ value: uniqueEmail('scim-mail'), primary: true, type: 'work' }],
+      roles: [{ value: 'broadcaster' }],
+    });
+    expect(created.status).toBe(201);
+    const group = await scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: name, members: [{ value: created.body.id }] });
+    expect(group.status).toBe(201);
+
+    const read = await scim('GET', `/Users/${created.body.id}`);
+    expect(read.body.roles).toEqual(expect.arrayContaining([expect.objectContaining({ value: 'admin', type: 'group' }), expect.objectContaining({ value: 'broadcaster' })]));
+    const { meta: _meta, ...sendBack } = read.body;
+    const put = await scim('PUT', `/Users/${created.body.id}`, sendBack);
+    expect(put.status).toBe(200);
+    const rest = await member(created.body.id);
+    expect(rest.role_sources).toEqual([
+      { role: 'admin', source: 'group', team_id: group.body.id, group: name },
+      { role: 'broadcaster', source: 'direct' },
+    ]);
+
+    const removed = await scim('PATCH', `/Groups/${group.body.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'remove', path: `members[value eq "${created.body.id}"]` }],
+    });
+    expect([200, 204]).toContain(removed.status);
+    const after = await scim('GET', `/Users/${created.body.id}`);
+    expect(after.body.roles.map((r: { value: string }) => r.value)).toEqual(['broadcaster']);
+  });
+});
+
 describe('validation, permissions and accounts', () => {
   it('refuses unknown roles, an empty role list and a missing group, naming the field and value', async () => {
     const unknown = await setMapping(groupName('X'), ['admin', 'owner']);
