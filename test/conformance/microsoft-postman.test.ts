@@ -134,6 +134,7 @@ beforeAll(async () => {
   const lines = checks.map((c) => `${c.passed ? 'PASS' : REFERENCE_ONLY[c.id] ? 'XFAIL' : 'FAIL'} ${c.id}${c.passed ? '' : ` -> ${c.message} [HTTP ${c.status}] ${c.body ?? ''}`}`);
   const passed = checks.filter((c) => c.passed).length;
   process.stdout.write(`\nMicrosoft SCIM Postman collection: ${passed}/${checks.length} checks passed\n${lines.join('\n')}\n`);
+  if (checks.some((c) => !c.passed && !REFERENCE_ONLY[c.id])) process.stdout.write(`Server log (warnings and errors):\n${server.output()}\n`);
 }, 300_000);
 
 afterAll(() => server?.stop());

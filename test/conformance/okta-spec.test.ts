@@ -37,6 +37,7 @@ beforeAll(async () => {
     initialScript: fs.readFileSync(path.join(SUITES, 'Initial_Script_Spec.txt'), 'utf8'),
   });
   process.stdout.write(`\n${formatRunResult(result)}\n${result.notRun.length} pause steps not slept\n`);
+  if (result.failed > 0) process.stdout.write(`Server log (warnings and errors):\n${server.output()}\n`);
 }, 120_000);
 
 afterAll(() => server?.stop());
