@@ -18,6 +18,8 @@ export interface BenchDatabase {
   describe: string;
   /** Opens the database in this process (migrated), for seeding. Close it before serving embedded. */
   open(): Promise<Database>;
+  /** Process ids of the PostgreSQL backends serving this database (none for the embedded one, which runs inside the server). */
+  backendPids(): Promise<number[]>;
   dispose(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function benchDatabase(kind: 'postgres' | 'embedded', log: (line: s
         await migrateLatest(database.knex);
         return database;
       },
+      backendPids: async () => [],
       dispose: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
     };
   }
@@ -47,6 +50,7 @@ export async function benchDatabase(kind: 'postgres' | 'embedded', log: (line: s
       env: { DATABASE_URL: given },
       describe: `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname} (DATABASE_URL, kept)`,
       open: () => openMigrated(given),
+      backendPids: () => backendPidsOf(given),
       dispose: async () => {},
     };
   }
@@ -66,6 +70,7 @@ export async function benchDatabase(kind: 'postgres' | 'embedded', log: (line: s
     env: { DATABASE_URL: url.toString() },
     describe: `PostgreSQL 127.0.0.1:5432/${name} (scratch, dropped after)`,
     open: () => openMigrated(url.toString()),
+    backendPids: () => backendPidsOf(url.toString()),
     dispose: async () => {
       const dropper = knexFactory({ client: 'pg', connection: DEFAULT_ADMIN_URL, pool: { min: 0, max: 1 } });
       try {
@@ -76,6 +81,16 @@ export async function benchDatabase(kind: 'postgres' | 'embedded', log: (line: s
       }
     },
   };
+}
+
+async function backendPidsOf(databaseUrl: string): Promise<number[]> {
+  const probe = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 } });
+  try {
+    const result = (await probe.raw('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')) as { rows: { pid: number }[] };
+    return result.rows.map((r) => Number(r.pid));
+  } finally {
+    await probe.destroy();
+  }
 }
 
 async function openMigrated(databaseUrl: string): Promise<Database> {

@@ -8,7 +8,7 @@ import { type CycleContext, type LoadFigures, runLoad } from './load.js';
 import { markdownTable, type ResultRow } from './report.js';
 import { ALL_SCENARIOS, type Run, type ScenarioEnv } from './scenarios.js';
 import { type Seeded, seed } from './seed.js';
-import { type BenchServer, sampleRss, startServer } from './server.js';
+import { type BenchServer, cpuSecondsOf, machineBusySeconds, sampleRss, startServer } from './server.js';
 import { checkTargets } from './targets.js';
 
 /**
@@ -71,14 +71,41 @@ async function main(options: BenchOptions): Promise<number> {
         const steps = run.steps.map((step) => ({ ...step, next: (n: number, context: CycleContext) => step.next(n + WARMUP_NUMBERS, context) }));
         await runLoad({ url: live.url, headers, connections: maxConnections, duration: Math.min(2, options.warmup), steps, expected: run.expected });
       }
+      const backendsBefore = await db.backendPids();
+      const dbCpuBefore = new Map(backendsBefore.map((pid) => [pid, cpuSecondsOf(pid)]));
+      const serverCpuBefore = cpuSecondsOf(live.pid);
+      const busyBefore = machineBusySeconds();
+      const harnessBefore = process.cpuUsage();
       const sampler = sampleRss(() => live.rssMiB());
       const figures = await runLoad({ url: live.url, headers, connections, duration: options.duration, amount: run.amount, steps: run.steps, expected: run.expected });
       const rss = sampler.stop();
-      const row: ResultRow = { scenario: run.label, concurrency: connections, figures, rssPeakMiB: rss.peakMiB, rssEndMiB: rss.endMiB, note: run.note };
+      const serverCpu = cpuSecondsOf(live.pid) - serverCpuBefore;
+      const backendsAfter = await db.backendPids();
+      // a backend that ended during the run keeps the CPU it was last seen with; one that began counts from 0
+      const dbCpu = [...new Set([...backendsBefore, ...backendsAfter])].reduce((sum, pid) => {
+        const now = cpuSecondsOf(pid);
+        const before = dbCpuBefore.get(pid) ?? 0;
+        return sum + (now > 0 ? now - before : 0);
+      }, 0);
+      const harness = process.cpuUsage(harnessBefore);
+      const others = machineBusySeconds() - busyBefore - serverCpu - dbCpu - (harness.user + harness.system) / 1e6;
+      const perRequest = (seconds: number) => (figures.requests ? (seconds * 1000) / figures.requests : NaN);
+      const row: ResultRow = {
+        scenario: run.label,
+        concurrency: connections,
+        figures,
+        rssPeakMiB: rss.peakMiB,
+        rssEndMiB: rss.endMiB,
+        serverCpuMsPerRequest: perRequest(serverCpu),
+        dbCpuMsPerRequest: db.kind === 'postgres' ? perRequest(dbCpu) : NaN,
+        otherCpuPercent: Math.max(0, (100 * others) / (figures.seconds * os.cpus().length)),
+        note: run.note,
+      };
       rows.push(row);
       log(
         `${run.label.padEnd(16)} c=${String(connections).padStart(2)}: ${figures.requests} requests, ${figures.requestsPerSecond.toFixed(0)} req/s, ` +
-          `p50 ${figures.p50.toFixed(1)} p95 ${figures.p95.toFixed(1)} p99 ${figures.p99.toFixed(1)} ms, ${figures.errors} errors, RSS ${rss.peakMiB.toFixed(0)} MiB` +
+          `p50 ${figures.p50.toFixed(1)} p95 ${figures.p95.toFixed(1)} p99 ${figures.p99.toFixed(1)} ms, ${figures.errors} errors, RSS ${rss.peakMiB.toFixed(0)} MiB, ` +
+          `CPU/request: server ${row.serverCpuMsPerRequest.toFixed(2)} ms, db ${row.dbCpuMsPerRequest.toFixed(2)} ms; others used ${row.otherCpuPercent.toFixed(0)}% of the machine` +
           (figures.errors ? ` (${Object.entries(figures.statuses).map(([s, n]) => `${s}: ${n}`).join(', ')}; ${figures.errorSamples[0] ?? ''})` : ''),
       );
       return figures;

@@ -103,10 +103,11 @@ const lookupMissing: Scenario = {
 
 const pageWalk: Scenario = {
   name: 'page-walk',
-  what: 'GET /Users?startIndex=S&count=100 for S = 1, 101, ... to the end (an Okta import), verified; then the first and the last page alone',
+  what: 'GET /Users?startIndex=S&count=100 for S = 1, 101, ... to the end (an Okta import), verified; then the first and the last full page alone',
   async run(env) {
     const starts = walkStarts(env.members, 100);
-    const last = starts[starts.length - 1];
+    // the last FULL page: the walk's very last page may hold a single member, which says nothing of its position's cost
+    const last = env.members % 100 === 0 ? starts[starts.length - 1] : starts[starts.length - 2];
     for (const c of env.concurrency) {
       const pages: ReceivedPage[] = [];
       const parseFailures: string[] = [];
@@ -139,7 +140,7 @@ const pageWalk: Scenario = {
     }
     for (const c of env.concurrency) {
       await env.measure({ label: 'page-first', steps: [{ next: () => ({ method: 'GET', path: pagePath(1) }) }], expected: ok200, note: 'startIndex=1' }, c);
-      await env.measure({ label: 'page-last', steps: [{ next: () => ({ method: 'GET', path: pagePath(last) }) }], expected: ok200, note: `startIndex=${last}` }, c);
+      await env.measure({ label: 'page-last', steps: [{ next: () => ({ method: 'GET', path: pagePath(last) }) }], expected: ok200, note: `startIndex=${last}, the last full page` }, c);
     }
   },
 };

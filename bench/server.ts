@@ -33,6 +33,26 @@ export function rssMiBOf(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/** CPU time (user + system) a process has used, in seconds, from /proc/<pid>/stat; 0 when it is gone. */
+export function cpuSecondsOf(pid: number, ticksPerSecond = 100): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name (which may hold spaces) start at field 3
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores) so far, from /proc/stat. */
+export function machineBusySeconds(ticksPerSecond = 100): number {
+  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait
+  const busy = cpu.reduce((a, b) => a + b, 0) - cpu[3] - (cpu[4] ?? 0);
+  return busy / ticksPerSecond;
+}
+
 export async function startServer(env: Record<string, string>, options: { cpuProfDir?: string; logFile: string; log: (line: string) => void }): Promise<BenchServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
