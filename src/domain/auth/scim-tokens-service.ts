@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/audit-service.js';
 import { type Context, requireAccountManager, transact } from '../context.js';
 import { Forbidden, Invalid, NotFound, Unauthenticated, show } from '../errors.js';
 import { newId } from '../ids.js';
-import { findScimToken, findScimTokenByHash, insertScimToken, listScimTokens, revokeScimToken, type ScimTokenRow, touchScimToken } from './scim-tokens-store.js';
+import { findScimToken, insertScimToken, listScimTokens, revokeScimToken, type ScimTokenRow, useScimToken } from './scim-tokens-store.js';
 import { generateSecret, hashSecret } from './secret-tokens.js';
 
 /**
@@ -54,11 +54,7 @@ export class ScimTokensService {
    */
   async authenticate(token: string, requestId?: string): Promise<Context> {
     if (typeof token !== 'string' || token === '') throw new Unauthenticated('Send the SCIM token as "Authorization: Bearer <token>"');
-    const found = await transact(this.db, async (trx) => {
-      const row = await findScimTokenByHash(trx, hashSecret(token));
-      if (row) await touchScimToken(trx, row.id);
-      return row;
-    });
+    const found = await useScimToken(this.db, hashSecret(token));
     if (!found) throw new Unauthenticated('The SCIM token is not valid');
     return { accountId: found.account_id, actor: { type: 'scim_token', tokenId: found.id }, channel: 'scim', requestId };
   }

@@ -21,17 +21,23 @@ export async function findScimToken(q: Queryable, accountId: string, id: string)
   return (await q('scim_tokens').where({ account_id: accountId, id }).first(COLUMNS)) as ScimTokenRow | undefined;
 }
 
-/** The unrevoked token with this hash. */
-export async function findScimTokenByHash(q: Queryable, tokenHash: string): Promise<ScimTokenRow | undefined> {
-  return (await q('scim_tokens').where({ token_hash: tokenHash }).whereNull('revoked_at').first(COLUMNS)) as ScimTokenRow | undefined;
-}
-
-/** Records use at most once a minute, so that a busy IdP does not write on every request. */
-export async function touchScimToken(q: Queryable, id: string): Promise<void> {
-  await q('scim_tokens')
-    .where({ id })
-    .andWhere((w) => w.whereNull('last_used_at').orWhere('last_used_at', '<', q.raw("now() - interval '1 minute'")))
-    .update({ last_used_at: q.fn.now() });
+/**
+ * The unrevoked token with this hash, its use recorded at most once a minute (so that a busy IdP
+ * does not write on every request). One statement, so one round trip per authenticated request:
+ * a data-modifying WITH runs whether or not the outer select reads it, atomically with it.
+ */
+export async function useScimToken(q: Queryable, tokenHash: string): Promise<ScimTokenRow | undefined> {
+  const result = (await q.raw(
+    `with found as (
+       select ${COLUMNS.join(', ')} from scim_tokens where token_hash = ? and revoked_at is null limit 1
+     ), touched as (
+       update scim_tokens t set last_used_at = now() from found
+       where t.id = found.id and (found.last_used_at is null or found.last_used_at < now() - interval '1 minute')
+     )
+     select * from found`,
+    [tokenHash],
+  )) as { rows: ScimTokenRow[] };
+  return result.rows[0];
 }
 
 /** The account's unrevoked tokens, oldest first. */

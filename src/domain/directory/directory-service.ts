@@ -5,9 +5,9 @@ import { Conflict, Invalid, NotFound, show } from '../errors.js';
 import type { ListResult } from '../query.js';
 import { addTeamMembers, lockTeam, removeTeamMembers, type TeamRecord, teamMemberIds, teamQuery, updateTeam } from '../teams/teams-store.js';
 import type { AccountUsersService, CreateAccountUser, UpdateAccountUser } from '../users/account-users-service.js';
-import { existingMembershipIds, findMembership, lockMembership, type MembershipRecord, touchMembership } from '../users/account-users-store.js';
+import { existingMembershipIds, lockMembership, touchMembership } from '../users/account-users-store.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
-import { findIdpAttributes, memberNames, removeAllTeamMembers, saveIdpAttributes, searchMembers, searchTeams, teamNames } from './directory-store.js';
+import { type DirectoryMember, findDirectoryMember, findIdpAttributes, memberNames, removeAllTeamMembers, saveIdpAttributes, searchMembers, searchTeams } from './directory-store.js';
 
 /**
  * The account's directory as an identity provider sees it (the SCIM adapter's use cases): members
@@ -17,12 +17,7 @@ import { findIdpAttributes, memberNames, removeAllTeamMembers, saveIdpAttributes
  * team and writing it back, so concurrent changes to one team all land.
  */
 
-export interface DirectoryMember {
-  membership: MembershipRecord;
-  /** Attributes the IdP sent that Rollcall does not model, as sent. */
-  idp: Record<string, unknown>;
-  teams: { id: string; name: string }[];
-}
+export type { DirectoryMember } from './directory-store.js';
 
 export interface DirectoryTeam {
   team: TeamRecord;
@@ -54,15 +49,13 @@ export class DirectoryService {
     private readonly accountUsers: AccountUsersService,
   ) {}
 
+  /** Reads are single statements (the page, then a count only when needed): no transaction to open. */
   async searchMembers(ctx: Context, query: MemberQuery): Promise<ListResult<DirectoryMember>> {
-    return transact(this.db, async (trx) => {
-      const found = await searchMembers(trx, ctx.accountId, query);
-      return { rows: await this.withDetails(trx, ctx, found.rows), total: found.total };
-    });
+    return searchMembers(this.db, ctx.accountId, query);
   }
 
   async getMember(ctx: Context, id: string): Promise<DirectoryMember> {
-    return transact(this.db, (trx) => this.memberIn(trx, ctx, id));
+    return this.memberIn(this.db, ctx, id);
   }
 
   /** Rule 1 (link an existing person) and the retry on a lost race are AccountUsersService's; the IdP's extra attributes are saved in the same transaction. */
@@ -187,10 +180,10 @@ export class DirectoryService {
     return unique;
   }
 
-  private async memberIn(trx: Trx, ctx: Context, id: string): Promise<DirectoryMember> {
-    const found = await findMembership(trx, ctx.accountId, id);
+  private async memberIn(q: Knex | Trx, ctx: Context, id: string): Promise<DirectoryMember> {
+    const found = await findDirectoryMember(q, ctx.accountId, id);
     if (!found) throw new NotFound('account_user', id);
-    return (await this.withDetails(trx, ctx, [found]))[0];
+    return found;
   }
 
   private async teamIn(trx: Trx, ctx: Context, id: string, withMembers: boolean): Promise<DirectoryTeam> {
@@ -199,14 +192,5 @@ export class DirectoryService {
     if (!withMembers) return { team, members: [] };
     const names = await memberNames(trx, ctx.accountId, team.member_ids);
     return { team, members: team.member_ids.map((m) => ({ id: m, name: names.get(m) ?? '' })) };
-  }
-
-  private async withDetails(trx: Trx, ctx: Context, rows: MembershipRecord[]): Promise<DirectoryMember[]> {
-    const [idp, names] = [await findIdpAttributes(trx, rows.map((r) => r.id)), await teamNames(trx, ctx.accountId, rows.flatMap((r) => r.team_ids))];
-    return rows.map((membership) => ({
-      membership,
-      idp: idp.get(membership.id) ?? {},
-      teams: membership.team_ids.map((t) => ({ id: t, name: names.get(t) ?? '' })),
-    }));
   }
 }

@@ -60,24 +60,55 @@ const MEMBER_SORT_SQL: Record<MemberSortField, FieldSpec> = {
   primary_email: text(`(select e.email from user_emails e where e.user_id = u.id and e."primary")`),
 };
 
+/** A member as the directory shows it: the membership, what the IdP sent that is kept as sent, its teams. */
+export interface DirectoryMember {
+  membership: MembershipRecord;
+  /** Attributes the IdP sent that Rollcall does not model, as sent. */
+  idp: Record<string, unknown>;
+  teams: { id: string; name: string }[];
+}
+
 /**
- * One query: the page of matching ids with the total (a window count over the cheap inner
- * select), joined to the whole memberships. An empty page past the end asks the total alone.
+ * Whole members with their kept IdP attributes and their teams' names, in one statement (one round
+ * trip per page or per member, whatever the page size).
  */
-export async function searchMembers(q: Queryable, accountId: string, query: MemberQuery): Promise<ListResult<MembershipRecord>> {
+function directoryMemberQuery(q: Queryable, accountId: string): Knex.QueryBuilder {
+  return membershipQuery(q, accountId).select(
+    q.raw('(select a.attributes from member_idp_attributes a where a.account_user_id = au.id) as idp_attributes'),
+    q.raw(`coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name) order by t.id) from team_members dtm join teams t on t.id = dtm.team_id where dtm.account_user_id = au.id), '[]'::json) as teams`),
+  );
+}
+
+function directoryMembers(rows: readonly Record<string, unknown>[]): DirectoryMember[] {
+  const memberships = hydrate(rows);
+  return memberships.map((membership, i) => ({
+    membership,
+    idp: (rows[i].idp_attributes as Record<string, unknown> | null) ?? {},
+    teams: (rows[i].teams as { id: string; name: string }[] | null) ?? [],
+  }));
+}
+
+export async function findDirectoryMember(q: Queryable, accountId: string, id: string): Promise<DirectoryMember | undefined> {
+  return directoryMembers(await directoryMemberQuery(q, accountId).where('au.id', id))[0];
+}
+
+/**
+ * The page of matching ids (account_users alone when neither the filter nor the sort reads users,
+ * so the default order comes straight from its (account_id, created_at, id) index), joined to the
+ * whole members in one statement; the total is counted only when the page does not tell it.
+ */
+export async function searchMembers(q: Queryable, accountId: string, query: MemberQuery): Promise<ListResult<DirectoryMember>> {
+  const compiled = query.where ? compileCondition(query.where, MEMBER_CONDITIONS) : undefined;
+  const order = orderBySql(query.sort ? MEMBER_SORT_SQL[query.sort.field] : undefined, query.sort?.descending ?? false, ['au.created_at', 'au.id']);
+  // `u.` (never `au.`) is how the field SQL above names the users table
+  const readsUser = /\bu\./.test(`${compiled?.sql ?? ''} ${order}`);
   const matching = () => {
-    const inner = q('account_users as au').join('users as u', 'u.id', 'au.user_id').where('au.account_id', accountId);
-    if (query.where) {
-      const compiled = compileCondition(query.where, MEMBER_CONDITIONS);
-      inner.whereRaw(compiled.sql, compiled.bindings);
-    }
+    const inner = q('account_users as au').where('au.account_id', accountId);
+    if (readsUser) inner.join('users as u', 'u.id', 'au.user_id');
+    if (compiled) inner.whereRaw(compiled.sql, compiled.bindings);
     return inner;
   };
-  const order = orderBySql(query.sort ? MEMBER_SORT_SQL[query.sort.field] : undefined, query.sort?.descending ?? false, ['au.created_at', 'au.id']);
-  return page(q, query, matching, 'au.id', order, (ids) =>
-    membershipQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').select('m.total').orderBy('m.rn'),
-    hydrate,
-  );
+  return page(q, query, matching, 'au.id', order, (ids) => directoryMemberQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn'), directoryMembers);
 }
 
 const TEAM_FIELD_SQL: Record<TeamField, FieldSpec> = {
@@ -106,9 +137,14 @@ export async function searchTeams(q: Queryable, accountId: string, query: TeamQu
   };
   const sort: TeamSortField | undefined = query.sort?.field;
   const order = orderBySql(sort ? TEAM_FIELD_SQL[sort] : undefined, query.sort?.descending ?? false, ['t.created_at', 't.id']);
-  return page(q, query, matching, 't.id', order, (ids) => teamQuery(q, accountId, withMembers).join(ids.as('m'), 'm.id', 't.id').select('m.total').orderBy('m.rn'), (rows) => rows as unknown as TeamRecord[]);
+  return page(q, query, matching, 't.id', order, (ids) => teamQuery(q, accountId, withMembers).join(ids.as('m'), 'm.id', 't.id').orderBy('m.rn'), (rows) => rows as unknown as TeamRecord[]);
 }
 
+/**
+ * One page in the given order. No window count over every match (that sorted and counted the whole
+ * account on every page): the page alone, then the total from the page when it is the last one
+ * (not full), else one count.
+ */
 async function page<T>(
   q: Queryable,
   query: { limit: number; offset: number },
@@ -121,13 +157,14 @@ async function page<T>(
   const total = async () => Number(((await matching().count<{ count: number }[]>('* as count')) as { count: number }[])[0].count);
   if (query.limit === 0) return { rows: [], total: await total() };
   const ids = matching()
-        .select(`${idColumn} as id`, q.raw('count(*) over () as total'), q.raw(`row_number() over (order by ${order}) as rn`))
+    .select(`${idColumn} as id`, q.raw(`row_number() over (order by ${order}) as rn`))
     .orderByRaw(order)
     .limit(query.limit)
     .offset(query.offset);
   const rows = (await whole(ids)) as Record<string, unknown>[];
-  if (rows.length === 0) return { rows: [], total: query.offset > 0 ? await total() : 0 };
-  return { rows: shape(rows), total: Number(rows[0].total) };
+  if (rows.length > 0 && rows.length < query.limit) return { rows: shape(rows), total: query.offset + rows.length };
+  if (rows.length === 0 && query.offset === 0) return { rows: [], total: 0 };
+  return { rows: shape(rows), total: await total() };
 }
 
 /** What the IdP sent that Rollcall keeps as sent, per membership. */
@@ -142,13 +179,6 @@ export async function saveIdpAttributes(q: Queryable, accountUserId: string, att
     .insert({ account_user_id: accountUserId, attributes: JSON.stringify(attributes) })
     .onConflict('account_user_id')
     .merge({ attributes: JSON.stringify(attributes), updated_at: q.fn.now() });
-}
-
-/** Names of these teams of the account, for a member's `groups`. */
-export async function teamNames(q: Queryable, accountId: string, teamIds: readonly string[]): Promise<Map<string, string>> {
-  if (teamIds.length === 0) return new Map();
-  const rows = (await q('teams').where({ account_id: accountId }).whereIn('id', [...new Set(teamIds)]).select('id', 'name')) as { id: string; name: string }[];
-  return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 /** Display names of the members of these teams, for a group's `members`. */
