@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { compileCondition, type ConditionSchema, type FieldSpec, orderBySql } from '../condition-store.js';
@@ -79,6 +80,23 @@ function directoryMemberQuery(q: Queryable, accountId: string): Knex.QueryBuilde
   );
 }
 
+/**
+ * Names a statement after its SQL text, so that pg prepares it once per connection and PostgreSQL
+ * parses and plans it once instead of on every request (planning the member query with its
+ * correlated subqueries costs more than running it for one member). Bounded: statement shapes past
+ * the first few hundred (filters vary) go unnamed. knex-pglite ignores the name.
+ */
+const PREPARED_SHAPES_MAX = 300;
+const preparedShapes = new Set<string>();
+function reusePlan(builder: Knex.QueryBuilder): Knex.QueryBuilder {
+  const name = `rc_${createHash('sha1').update(builder.toSQL().sql).digest('base64url').slice(0, 24)}`;
+  if (preparedShapes.has(name) || preparedShapes.size < PREPARED_SHAPES_MAX) {
+    preparedShapes.add(name);
+    builder.options({ name });
+  }
+  return builder;
+}
+
 function directoryMembers(rows: readonly Record<string, unknown>[]): DirectoryMember[] {
   const memberships = hydrate(rows);
   return memberships.map((membership, i) => ({
@@ -89,7 +107,7 @@ function directoryMembers(rows: readonly Record<string, unknown>[]): DirectoryMe
 }
 
 export async function findDirectoryMember(q: Queryable, accountId: string, id: string): Promise<DirectoryMember | undefined> {
-  return directoryMembers(await directoryMemberQuery(q, accountId).where('au.id', id))[0];
+  return directoryMembers(await reusePlan(directoryMemberQuery(q, accountId).where('au.id', id)))[0];
 }
 
 /**
@@ -108,7 +126,7 @@ export async function searchMembers(q: Queryable, accountId: string, query: Memb
     if (compiled) inner.whereRaw(compiled.sql, compiled.bindings);
     return inner;
   };
-  return page(q, query, matching, 'au.id', order, (ids) => directoryMemberQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn'), directoryMembers);
+  return page(q, query, matching, 'au.id', order, (ids) => reusePlan(directoryMemberQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn')), directoryMembers);
 }
 
 const TEAM_FIELD_SQL: Record<TeamField, FieldSpec> = {
