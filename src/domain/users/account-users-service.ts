@@ -83,8 +83,14 @@ export class AccountUsersService {
     let userId = matches[0];
     let linked = false;
     if (userId) {
-      if (await findMembershipOfUser(trx, ctx.accountId, userId)) {
-        throw new Conflict(`${show(userName)} is already a member of this account`, input.user.user_name ? 'user_name' : 'email');
+      const member = await findMembershipOfUser(trx, ctx.accountId, userId);
+      if (member) {
+        // Name what matched: the sign-in name, or the email that belongs to the existing member.
+        const sameName = member.user.user_name.toLowerCase() === userName?.toLowerCase();
+        const email = emails.find((e) => member.user.emails.some((own) => own.email.toLowerCase() === e.toLowerCase()));
+        throw sameName || !email
+          ? new Conflict(`user_name ${show(userName)} is already a member of this account`, 'user_name')
+          : new Conflict(`email ${show(email)} belongs to a person who is already a member of this account`, 'email');
       }
       linked = true;
     } else {
