@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 
 /** The scenarios of issue 6, in the order they run. */
 export const SCENARIOS = [
+  'reference',
   'lookup-existing',
   'lookup-missing',
   'page-walk',

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ArgsError, type BenchOptions, parseBenchArgs, USAGE } from './args.js';
 import { benchDatabase, serverVersion } from './database.js';
 import { scimHeaders } from './idp-requests.js';
 import { type CycleContext, type LoadFigures, runLoad } from './load.js';
 import { markdownTable, type ResultRow } from './report.js';
-import { ALL_SCENARIOS, type Run, type ScenarioEnv } from './scenarios.js';
+import { ALL_SCENARIOS, type Run, type ScenarioEnv, type Target } from './scenarios.js';
 import { type Seeded, seed } from './seed.js';
 import { type BenchServer, cpuSecondsOf, machineBusySeconds, sampleRss, startServer } from './server.js';
 import { checkTargets } from './targets.js';
@@ -64,22 +65,22 @@ async function main(options: BenchOptions): Promise<number> {
     const maxConnections = Math.max(...options.concurrency);
 
     const warmed = new Set<string>();
-    const measure = async (run: Run, connections: number): Promise<LoadFigures> => {
+    const measure = async (run: Run, connections: number, target: Target = live): Promise<LoadFigures> => {
       if (!run.amount && !warmed.has(run.label) && options.warmup > 0) {
         warmed.add(run.label);
         // the warm-up's requests are numbered apart from the measured ones (new userNames stay new)
         const steps = run.steps.map((step) => ({ ...step, next: (n: number, context: CycleContext) => step.next(n + WARMUP_NUMBERS, context) }));
-        await runLoad({ url: live.url, headers, connections: maxConnections, duration: Math.min(2, options.warmup), steps, expected: run.expected });
+        await runLoad({ url: target.url, headers, connections: maxConnections, duration: Math.min(2, options.warmup), steps, expected: run.expected });
       }
       const backendsBefore = await db.backendPids();
       const dbCpuBefore = new Map(backendsBefore.map((pid) => [pid, cpuSecondsOf(pid)]));
-      const serverCpuBefore = cpuSecondsOf(live.pid);
+      const serverCpuBefore = cpuSecondsOf(target.pid);
       const busyBefore = machineBusySeconds();
       const harnessBefore = process.cpuUsage();
-      const sampler = sampleRss(() => live.rssMiB());
-      const figures = await runLoad({ url: live.url, headers, connections, duration: options.duration, amount: run.amount, steps: run.steps, expected: run.expected });
+      const sampler = sampleRss(() => target.rssMiB());
+      const figures = await runLoad({ url: target.url, headers, connections, duration: options.duration, amount: run.amount, steps: run.steps, expected: run.expected });
       const rss = sampler.stop();
-      const serverCpu = cpuSecondsOf(live.pid) - serverCpuBefore;
+      const serverCpu = cpuSecondsOf(target.pid) - serverCpuBefore;
       const backendsAfter = await db.backendPids();
       // a backend that ended during the run keeps the CPU it was last seen with; one that began counts from 0
       const dbCpu = [...new Set([...backendsBefore, ...backendsAfter])].reduce((sum, pid) => {
@@ -111,7 +112,15 @@ async function main(options: BenchOptions): Promise<number> {
       return figures;
     };
 
+    const startReference = async () => {
+      if (db.kind !== 'postgres') return undefined;
+      return startServer(
+        { DATABASE_URL: db.env.DATABASE_URL },
+        { script: ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'reference-server.ts')], readyPath: '/lookup?userName=ready', logFile: path.join(os.tmpdir(), `rollcall-bench-reference-${runId}.log`), log },
+      );
+    };
     const env: ScenarioEnv = {
+      startReference,
       url: live.url,
       token: seeded.scimToken,
       seeded,

@@ -36,6 +36,13 @@ export interface Run {
   note?: string;
 }
 
+/** A server under load: Rollcall, or the reference server. */
+export interface Target {
+  url: string;
+  pid: number;
+  rssMiB(): number;
+}
+
 export interface ScenarioEnv {
   url: string;
   token: string;
@@ -44,8 +51,10 @@ export interface ScenarioEnv {
   members: number;
   runId: string;
   log(line: string): void;
-  /** Runs one timed load and records its row. */
-  measure(run: Run, connections: number): Promise<LoadFigures>;
+  /** Runs one timed load against Rollcall (or another target) and records its row. */
+  measure(run: Run, connections: number, target?: Target): Promise<LoadFigures>;
+  /** Starts the reference server (Express 5 + one pg query) on the same database; undefined on the embedded one. */
+  startReference(): Promise<(Target & { stop(): Promise<void> }) | undefined>;
   concurrency: number[];
 }
 
@@ -74,6 +83,28 @@ function expect(condition: boolean, what: string): void {
 }
 
 const cycle = <T>(list: readonly T[], n: number): T => list[n % list.length];
+
+const reference: Scenario = {
+  name: 'reference',
+  what: 'the yardstick: Express 5 + one indexed pg lookup per request (bench/reference-server.ts) on the same database, same user names',
+  async run(env) {
+    const server = await env.startReference();
+    if (!server) {
+      env.log('reference: PostgreSQL only, skipped');
+      return;
+    }
+    try {
+      const names = env.seeded.userNames;
+      const probe = await fetch(`${server.url}/lookup?userName=${encodeURIComponent(names[0])}`);
+      expect(probe.status === 200 && ((await probe.json()) as Json).totalResults === 1, 'the reference server finds a user');
+      for (const c of env.concurrency) {
+        await env.measure({ label: 'reference', steps: [{ next: (n) => ({ method: 'GET', path: `/lookup?userName=${encodeURIComponent(cycle(names, n))}` }) }], expected: ok200, note: 'Express 5 + pg, not Rollcall' }, c, server);
+      }
+    } finally {
+      await server.stop();
+    }
+  },
+};
 
 const lookupExisting: Scenario = {
   name: 'lookup-existing',
@@ -299,6 +330,7 @@ const entraCycle: Scenario = {
 };
 
 export const ALL_SCENARIOS: Scenario[] = [
+  reference,
   lookupExisting,
   lookupMissing,
   pageWalk,

@@ -53,11 +53,21 @@ export function machineBusySeconds(ticksPerSecond = 100): number {
   return busy / ticksPerSecond;
 }
 
-export async function startServer(env: Record<string, string>, options: { cpuProfDir?: string; logFile: string; log: (line: string) => void }): Promise<BenchServer> {
+export interface StartOptions {
+  cpuProfDir?: string;
+  logFile: string;
+  log: (line: string) => void;
+  /** Node arguments of another server than `bin/rollcall.js serve` (the reference server). */
+  script?: string[];
+  /** Path answering 200 once the server is ready (default /readyz). */
+  readyPath?: string;
+}
+
+export async function startServer(env: Record<string, string>, options: StartOptions): Promise<BenchServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.cpuProfDir)}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/rollcall.js'), 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...(options.script ?? [path.join(ROOT, 'bin/rollcall.js'), 'serve'])], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -88,7 +98,7 @@ export async function startServer(env: Record<string, string>, options: { cpuPro
   for (;;) {
     if (exited !== undefined) throw new Error(`server exited (${exited}) before it was ready:\n${output.join('')}`);
     try {
-      const res = await fetch(`${url}/readyz`);
+      const res = await fetch(`${url}${options.readyPath ?? '/readyz'}`);
       if (res.ok) break;
     } catch {
       // not listening yet
