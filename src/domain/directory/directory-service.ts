@@ -5,9 +5,9 @@ import { Conflict, Invalid, NotFound, show } from '../errors.js';
 import type { ListResult } from '../query.js';
 import { addTeamMembers, lockTeam, removeTeamMembers, type TeamRecord, teamMemberIds, teamQuery, updateTeam } from '../teams/teams-store.js';
 import type { AccountUsersService, CreateAccountUser, UpdateAccountUser } from '../users/account-users-service.js';
-import { existingMembershipIds, lockMembership, touchMembership } from '../users/account-users-store.js';
+import { existingMembershipIds, touchMembership } from '../users/account-users-store.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
-import { type DirectoryMember, findDirectoryMember, findIdpAttributes, memberNames, removeAllTeamMembers, saveIdpAttributes, searchMembers, searchTeams } from './directory-store.js';
+import { type DirectoryMember, findDirectoryMember, lockMemberWithIdp, memberNames, removeAllTeamMembers, saveIdpAttributes, searchMembers, searchTeams } from './directory-store.js';
 
 /**
  * The account's directory as an identity provider sees it (the SCIM adapter's use cases): members
@@ -35,6 +35,13 @@ export type TeamChange =
 
 /** Attempts for a create that loses a race on a unique email or user name (the retry then links or refuses). */
 const CREATE_ATTEMPTS = 3;
+
+/** JSON with object keys sorted at every depth: equal for equal values whatever the key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
 
 function checkTeamName(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') throw new Invalid('displayName', 'displayName is required');
@@ -78,12 +85,12 @@ export class DirectoryService {
   /** `idp` replaces the kept attributes when given. A change of those alone still bumps the version and is audited. */
   async updateMember(ctx: Context, id: string, changes: UpdateAccountUser, idp?: Record<string, unknown>): Promise<DirectoryMember> {
     return transact(this.db, async (trx) => {
-      const before = await lockMembership(trx, ctx.accountId, id);
+      const before = await lockMemberWithIdp(trx, ctx.accountId, id);
       if (!before) throw new NotFound('account_user', id);
       const updated = await this.accountUsers.updateIn(trx, ctx, id, changes);
       if (idp !== undefined) {
-        const kept = (await findIdpAttributes(trx, [id])).get(id) ?? {};
-        if (JSON.stringify(kept) !== JSON.stringify(idp)) {
+        // jsonb keeps keys in its own order: compare as values, or every write would rewrite them
+        if (canonicalJson(before.idp) !== canonicalJson(idp)) {
           requireAccountManager(ctx, "change a member's attributes");
           await saveIdpAttributes(trx, id, idp);
           if (updated.version === before.version) {

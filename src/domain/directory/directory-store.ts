@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
+import { reusePlan } from '../../db/prepared.js';
 import { compileCondition, type ConditionSchema, type FieldSpec, orderBySql } from '../condition-store.js';
 import type { ListResult } from '../query.js';
 import { teamQuery, type TeamRecord } from '../teams/teams-store.js';
@@ -80,23 +80,6 @@ function directoryMemberQuery(q: Queryable, accountId: string): Knex.QueryBuilde
   );
 }
 
-/**
- * Names a statement after its SQL text, so that pg prepares it once per connection and PostgreSQL
- * parses and plans it once instead of on every request (planning the member query with its
- * correlated subqueries costs more than running it for one member). Bounded: statement shapes past
- * the first few hundred (filters vary) go unnamed. knex-pglite ignores the name.
- */
-const PREPARED_SHAPES_MAX = 300;
-const preparedShapes = new Set<string>();
-function reusePlan(builder: Knex.QueryBuilder): Knex.QueryBuilder {
-  const name = `rc_${createHash('sha1').update(builder.toSQL().sql).digest('base64url').slice(0, 24)}`;
-  if (preparedShapes.has(name) || preparedShapes.size < PREPARED_SHAPES_MAX) {
-    preparedShapes.add(name);
-    builder.options({ name });
-  }
-  return builder;
-}
-
 function directoryMembers(rows: readonly Record<string, unknown>[]): DirectoryMember[] {
   const memberships = hydrate(rows);
   return memberships.map((membership, i) => ({
@@ -107,7 +90,7 @@ function directoryMembers(rows: readonly Record<string, unknown>[]): DirectoryMe
 }
 
 export async function findDirectoryMember(q: Queryable, accountId: string, id: string): Promise<DirectoryMember | undefined> {
-  return directoryMembers(await reusePlan(directoryMemberQuery(q, accountId).where('au.id', id)))[0];
+  return directoryMembers(await reusePlan(directoryMemberQuery(q, accountId).where('au.id', id), 'directory member by id'))[0];
 }
 
 /**
@@ -126,7 +109,10 @@ export async function searchMembers(q: Queryable, accountId: string, query: Memb
     if (compiled) inner.whereRaw(compiled.sql, compiled.bindings);
     return inner;
   };
-  return page(q, query, matching, 'au.id', order, (ids) => reusePlan(directoryMemberQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn')), directoryMembers);
+  // everything that varies the page's SQL text: the filter's SQL (values are bindings), the order,
+  // the users join, and an offset (knex leaves `offset ?` out for 0)
+  const shape = `directory members page|${readsUser}|${query.offset > 0}|${order}|${compiled?.sql ?? ''}`;
+  return page(q, query, matching, 'au.id', order, (ids) => reusePlan(directoryMemberQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn'), shape), directoryMembers);
 }
 
 const TEAM_FIELD_SQL: Record<TeamField, FieldSpec> = {
@@ -185,11 +171,14 @@ async function page<T>(
   return { rows: shape(rows), total: await total() };
 }
 
-/** What the IdP sent that Rollcall keeps as sent, per membership. */
-export async function findIdpAttributes(q: Queryable, accountUserIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
-  if (accountUserIds.length === 0) return new Map();
-  const rows = (await q('member_idp_attributes').whereIn('account_user_id', accountUserIds).select('account_user_id', 'attributes')) as { account_user_id: string; attributes: Record<string, unknown> }[];
-  return new Map(rows.map((r) => [r.account_user_id, r.attributes]));
+/** Locks the membership (FOR UPDATE) and answers its version with the attributes kept as sent, in one statement. */
+export async function lockMemberWithIdp(q: Queryable, accountId: string, id: string): Promise<{ version: number; idp: Record<string, unknown> } | undefined> {
+  const row = (await q('account_users as au')
+    .where({ 'au.account_id': accountId, 'au.id': id })
+    .select('au.version', q.raw('(select a.attributes from member_idp_attributes a where a.account_user_id = au.id) as idp'))
+    .forUpdate('au')
+    .first()) as { version: number; idp: Record<string, unknown> | null } | undefined;
+  return row && { version: row.version, idp: row.idp ?? {} };
 }
 
 export async function saveIdpAttributes(q: Queryable, accountUserId: string, attributes: Record<string, unknown>): Promise<void> {
