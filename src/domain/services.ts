@@ -33,12 +33,13 @@ export interface Services {
 
 export function createServices(db: Knex): Services {
   const accountUsers = new AccountUsersService(db);
+  const teams = new TeamsService(db);
   return {
     accounts: new AccountsService(db, accountUsers),
     accountUsers,
     users: new UsersService(db, accountUsers),
-    teams: new TeamsService(db),
-    directory: new DirectoryService(db, accountUsers),
+    teams,
+    directory: new DirectoryService(db, accountUsers, teams),
     apiTokens: new ApiTokensService(db),
     signIn: new SignInService(db, accountUsers),
     sso: new SsoSettingsService(db),

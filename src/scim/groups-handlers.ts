@@ -47,7 +47,7 @@ export async function getGroup(call: ScimCall, id: string): Promise<ScimResult> 
 
 export async function createGroup(call: ScimCall): Promise<ScimResult> {
   const write = toGroupWrite(canonicalise(call.body, GROUP_CATALOGUE));
-  const team = await call.services.teams.create(call.ctx, { name: write.name, external_id: write.externalId, member_ids: write.memberIds });
+  const team = await call.services.teams.create(call.ctx, { name: write.name, external_id: write.externalId, member_ids: write.memberIds }, { name: 'displayName', members: 'members' });
   const params = projection(call);
   return answer(201, toScimGroup(await call.services.directory.getTeam(call.ctx, team.id, withMembers(params)), call.baseUrl, withMembers(params)), params);
 }

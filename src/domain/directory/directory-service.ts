@@ -1,13 +1,14 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-service.js';
 import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
-import { Conflict, Invalid, NotFound, show } from '../errors.js';
+import { Conflict, NotFound } from '../errors.js';
 import type { ListResult } from '../query.js';
-import { addTeamMembers, lockTeam, removeTeamMembers, type TeamRecord, teamMemberIds, teamQuery, updateTeam } from '../teams/teams-store.js';
-import type { AccountUsersService, CreateAccountUser, UpdateAccountUser } from '../users/account-users-service.js';
-import { existingMembershipIds, touchMembership } from '../users/account-users-store.js';
+import type { TeamChange, TeamFields, TeamsService } from '../teams/teams-service.js';
+import { findTeam, type TeamRecord } from '../teams/teams-store.js';
+import { type AccountUsersService, type CreateAccountUser, retryLostCreateRace, type UpdateAccountUser } from '../users/account-users-service.js';
+import { touchMembership } from '../users/account-users-store.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
-import { type DirectoryMember, findDirectoryMember, lockMemberWithIdp, memberNames, removeAllTeamMembers, saveIdpAttributes, searchMembers, searchTeams } from './directory-store.js';
+import { type DirectoryMember, findDirectoryMember, lockMemberWithIdp, memberNames, saveIdpAttributes, searchMembers, searchTeams } from './directory-store.js';
 
 /**
  * The account's directory as an identity provider sees it (the SCIM adapter's use cases): members
@@ -25,16 +26,10 @@ export interface DirectoryTeam {
   members: { id: string; name: string }[];
 }
 
-export type TeamChange =
-  | { kind: 'add_members'; ids: string[] }
-  | { kind: 'remove_members'; ids: string[] }
-  | { kind: 'remove_all_members' }
-  | { kind: 'set_members'; ids: string[] }
-  | { kind: 'rename'; name: string }
-  | { kind: 'set_external_id'; value: string | null };
+export type { TeamChange } from '../teams/teams-service.js';
 
-/** Attempts for a create that loses a race on a unique email or user name (the retry then links or refuses). */
-const CREATE_ATTEMPTS = 3;
+/** SCIM's names for a team's fields, for error messages. */
+const SCIM_TEAM_FIELDS: TeamFields = { name: 'displayName', members: 'members' };
 
 /** JSON with object keys sorted at every depth: equal for equal values whatever the key order. */
 function canonicalJson(value: unknown): string {
@@ -43,17 +38,11 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-function checkTeamName(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new Invalid('displayName', 'displayName is required');
-  const name = value.trim();
-  if (name.length > 200) throw new Invalid('displayName', `displayName ${show(name)} is longer than 200 characters`);
-  return name;
-}
-
 export class DirectoryService {
   constructor(
     private readonly db: Knex,
     private readonly accountUsers: AccountUsersService,
+    private readonly teams: TeamsService,
   ) {}
 
   /** Reads are single statements (the page, then a count only when needed): no transaction to open. */
@@ -68,18 +57,13 @@ export class DirectoryService {
   /** Rule 1 (link an existing person) and the retry on a lost race are AccountUsersService's; the IdP's extra attributes are saved in the same transaction. */
   async createMember(ctx: Context, input: CreateAccountUser, idp: Record<string, unknown> = {}): Promise<DirectoryMember> {
     requireAccountManager(ctx, 'add people to the account');
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await transact(this.db, async (trx) => {
-          const created = await this.accountUsers.createIn(trx, ctx, input);
-          if (Object.keys(idp).length) await saveIdpAttributes(trx, created.id, idp);
-          return this.memberIn(trx, ctx, created.id);
-        });
-      } catch (err) {
-        const lostRace = err instanceof Conflict && (err.field === 'email' || err.field === 'user_name');
-        if (!lostRace || attempt >= CREATE_ATTEMPTS) throw err;
-      }
-    }
+    return retryLostCreateRace(() =>
+      transact(this.db, async (trx) => {
+        const created = await this.accountUsers.createIn(trx, ctx, input);
+        if (Object.keys(idp).length) await saveIdpAttributes(trx, created.id, idp);
+        return this.memberIn(trx, ctx, created.id);
+      }),
+    );
   }
 
   /** `idp` replaces the kept attributes when given. A change of those alone still bumps the version and is audited. */
@@ -125,66 +109,12 @@ export class DirectoryService {
     return transact(this.db, (trx) => this.teamIn(trx, ctx, id, withMembers));
   }
 
-  /**
-   * Applies the changes in order in one transaction: the team row is locked (concurrent changes to
-   * one team queue), each member added or removed is one row inserted or deleted. Answers the team.
-   */
+  /** Team changes are TeamsService's (one rule for every path); this answers the team as SCIM shows it. */
   async changeTeam(ctx: Context, id: string, changes: readonly TeamChange[], expectedVersion?: number, withMembers = true): Promise<DirectoryTeam> {
-    requireAccountManager(ctx, 'change teams');
     return transact(this.db, async (trx) => {
-      const team = await lockTeam(trx, ctx.accountId, id);
-      if (!team) throw new NotFound('team', id);
-      if (expectedVersion !== undefined && expectedVersion !== team.version) {
-        throw new Conflict(`team ${id} was changed by someone else (version ${team.version}, not ${expectedVersion})`, 'version');
-      }
-      const update: Parameters<typeof updateTeam>[3] = {};
-      const added = new Set<string>();
-      const removed = new Set<string>();
-      const note = (ids: string[], into: Set<string>, from: Set<string>) => ids.forEach((m) => (from.has(m) ? from.delete(m) : into.add(m)));
-      for (const change of changes) {
-        switch (change.kind) {
-          case 'rename': {
-            const name = checkTeamName(change.name);
-            if (name !== team.name) update.name = team.name = name;
-            break;
-          }
-          case 'set_external_id':
-            if (change.value !== team.external_id) update.external_id = team.external_id = change.value;
-            break;
-          case 'add_members':
-            note(await addTeamMembers(trx, id, await this.checkMembers(trx, ctx, change.ids)), added, removed);
-            break;
-          case 'remove_members':
-            note(await removeTeamMembers(trx, id, [...new Set(change.ids)]), removed, added);
-            break;
-          case 'remove_all_members':
-            note(await removeAllTeamMembers(trx, id), removed, added);
-            break;
-          case 'set_members': {
-            const wanted = await this.checkMembers(trx, ctx, change.ids);
-            const current = await teamMemberIds(trx, id);
-            note(await removeTeamMembers(trx, id, current.filter((m) => !wanted.includes(m))), removed, added);
-            note(await addTeamMembers(trx, id, wanted.filter((m) => !current.includes(m))), added, removed);
-            break;
-          }
-        }
-      }
-      const audit: Record<string, unknown> = { ...update };
-      if (added.size || removed.size) audit.members = { added: [...added], removed: [...removed] };
-      if (Object.keys(audit).length) {
-        await updateTeam(trx, ctx.accountId, id, update); // bumps the version (the ETag) for member changes too
-        await recordAudit(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes: audit });
-      }
+      await this.teams.changeIn(trx, ctx, id, changes, { expectedVersion, fields: SCIM_TEAM_FIELDS });
       return this.teamIn(trx, ctx, id, withMembers);
     });
-  }
-
-  private async checkMembers(trx: Trx, ctx: Context, ids: readonly string[]): Promise<string[]> {
-    const unique = [...new Set(ids)];
-    const known = await existingMembershipIds(trx, ctx.accountId, unique);
-    const missing = unique.find((m) => !known.has(m));
-    if (missing !== undefined) throw new Invalid('members', `members: ${show(missing)} is not a user of this account`);
-    return unique;
   }
 
   private async memberIn(q: Knex | Trx, ctx: Context, id: string): Promise<DirectoryMember> {
@@ -194,7 +124,7 @@ export class DirectoryService {
   }
 
   private async teamIn(trx: Trx, ctx: Context, id: string, withMembers: boolean): Promise<DirectoryTeam> {
-    const team = (await teamQuery(trx, ctx.accountId, withMembers).where('t.id', id).first()) as TeamRecord | undefined;
+    const team = await findTeam(trx, ctx.accountId, id, withMembers);
     if (!team) throw new NotFound('team', id);
     if (!withMembers) return { team, members: [] };
     const names = await memberNames(trx, ctx.accountId, team.member_ids);

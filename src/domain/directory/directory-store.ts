@@ -198,9 +198,3 @@ export async function memberNames(q: Queryable, accountId: string, accountUserId
     .select('au.id', 'u.name')) as { id: string; name: string }[];
   return new Map(rows.map((r) => [r.id, r.name]));
 }
-
-/** Empties a team; answers the ids removed. */
-export async function removeAllTeamMembers(q: Queryable, teamId: string): Promise<string[]> {
-  const rows = (await q('team_members').where({ team_id: teamId }).del().returning('account_user_id')) as { account_user_id: string }[];
-  return rows.map((r) => r.account_user_id);
-}

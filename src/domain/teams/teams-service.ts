@@ -1,10 +1,13 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-service.js';
 import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
-import { Invalid, NotFound, show } from '../errors.js';
+import { Conflict, Invalid, NotFound, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { existingMembershipIds, type Page } from '../users/account-users-store.js';
-import { addTeamMembers, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, removeTeamMembers, type TeamRecord, teamMemberIds, updateTeam } from './teams-store.js';
+import {
+  addTeamMembers, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, removeAllTeamMembers, removeTeamMembers,
+  type TeamRecord, teamMemberIds, updateTeam,
+} from './teams-store.js';
 
 export interface TeamInput {
   name?: string;
@@ -14,23 +17,41 @@ export interface TeamInput {
   member_ids?: string[];
 }
 
-function checkTeamName(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new Invalid('name', 'name is required');
+/** How a protocol names a team's fields, for error messages. */
+export interface TeamFields {
+  name?: string;
+  members?: string;
+}
+
+/** One change to a team. A list of them is applied in order, in one transaction (TeamsService.changeIn). */
+export type TeamChange =
+  | { kind: 'add_members'; ids: string[] }
+  | { kind: 'remove_members'; ids: string[] }
+  | { kind: 'remove_all_members' }
+  | { kind: 'set_members'; ids: string[] }
+  | { kind: 'rename'; name: string }
+  | { kind: 'set_description'; value: string | null }
+  | { kind: 'set_external_id'; value: string | null };
+
+/** A team name: required, at most 200 characters. `field` is the name the caller's protocol gives it. */
+export function checkTeamName(value: unknown, field = 'name'): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new Invalid(field, `${field} is required`);
   const name = value.trim();
-  if (name.length > 200) throw new Invalid('name', `name ${show(name)} is longer than 200 characters`);
+  if (name.length > 200) throw new Invalid(field, `${field} ${show(name)} is longer than 200 characters`);
   return name;
 }
 
 export class TeamsService {
   constructor(private readonly db: Knex) {}
 
-  async create(ctx: Context, input: TeamInput): Promise<TeamRecord> {
+  /** `fields` names name and members as the caller's protocol does (REST: name, member_ids; SCIM: displayName, members). */
+  async create(ctx: Context, input: TeamInput, fields: TeamFields = {}): Promise<TeamRecord> {
     requireAccountManager(ctx, 'create teams');
     return transact(this.db, async (trx) => {
       const id = newId('tem');
-      const name = checkTeamName(input.name);
+      const name = checkTeamName(input.name, fields.name);
       await insertTeam(trx, { id, account_id: ctx.accountId, name, description: input.description ?? null, external_id: input.external_id ?? null });
-      const members = await this.checkMembers(trx, ctx, input.member_ids ?? []);
+      const members = await this.checkMembers(trx, ctx, input.member_ids ?? [], fields.members);
       await addTeamMembers(trx, id, members);
       await recordAudit(trx, ctx, { action: 'team.create', targetType: 'team', targetId: id, changes: { name, member_ids: members } });
       return (await findTeam(trx, ctx.accountId, id))!;
@@ -48,28 +69,72 @@ export class TeamsService {
   }
 
   async update(ctx: Context, id: string, input: TeamInput): Promise<TeamRecord> {
-    requireAccountManager(ctx, 'change teams');
+    const changes: TeamChange[] = [];
+    if (input.name !== undefined) changes.push({ kind: 'rename', name: input.name });
+    if (input.description !== undefined) changes.push({ kind: 'set_description', value: input.description });
+    if (input.external_id !== undefined) changes.push({ kind: 'set_external_id', value: input.external_id });
+    if (input.member_ids !== undefined) changes.push({ kind: 'set_members', ids: input.member_ids });
     return transact(this.db, async (trx) => {
-      const team = await lockTeam(trx, ctx.accountId, id);
-      if (!team) throw new NotFound('team', id);
-      const changes: Record<string, unknown> = {};
-      const update: Parameters<typeof updateTeam>[3] = {};
-      if (input.name !== undefined && input.name !== team.name) update.name = changes.name = checkTeamName(input.name);
-      if (input.description !== undefined && input.description !== team.description) update.description = changes.description = input.description;
-      if (input.external_id !== undefined && input.external_id !== team.external_id) update.external_id = changes.external_id = input.external_id;
-      if (input.member_ids !== undefined) {
-        const wanted = await this.checkMembers(trx, ctx, input.member_ids);
-        const current = await teamMemberIds(trx, id);
-        const added = await addTeamMembers(trx, id, wanted.filter((m) => !current.includes(m)));
-        const removed = await removeTeamMembers(trx, id, current.filter((m) => !wanted.includes(m)));
-        if (added.length || removed.length) changes.members = { added, removed };
-      }
-      if (Object.keys(changes).length) {
-        await updateTeam(trx, ctx.accountId, id, update);
-        await recordAudit(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes });
-      }
+      await this.changeIn(trx, ctx, id, changes);
       return (await findTeam(trx, ctx.accountId, id))!;
     });
+  }
+
+  /**
+   * Applies the changes in order inside the caller's transaction: the team row is locked (concurrent
+   * changes to one team queue), each member added or removed is one row inserted or deleted, never
+   * the whole team read and written back. One audit event when anything changed; the version (the
+   * SCIM ETag) moves with member changes too. `expectedVersion` is the caller's If-Match.
+   */
+  async changeIn(trx: Trx, ctx: Context, id: string, changes: readonly TeamChange[], options: { expectedVersion?: number; fields?: TeamFields } = {}): Promise<void> {
+    requireAccountManager(ctx, 'change teams');
+    const team = await lockTeam(trx, ctx.accountId, id);
+    if (!team) throw new NotFound('team', id);
+    if (options.expectedVersion !== undefined && options.expectedVersion !== team.version) {
+      throw new Conflict(`team ${id} was changed by someone else (version ${team.version}, not ${options.expectedVersion})`, 'version');
+    }
+    const update: Parameters<typeof updateTeam>[3] = {};
+    const added = new Set<string>();
+    const removed = new Set<string>();
+    // an id added then removed (or the reverse) in one request nets out
+    const note = (ids: string[], into: Set<string>, from: Set<string>) => ids.forEach((m) => (from.has(m) ? from.delete(m) : into.add(m)));
+    for (const change of changes) {
+      switch (change.kind) {
+        case 'rename': {
+          const name = checkTeamName(change.name, options.fields?.name);
+          if (name !== team.name) update.name = team.name = name;
+          break;
+        }
+        case 'set_description':
+          if (change.value !== team.description) update.description = team.description = change.value;
+          break;
+        case 'set_external_id':
+          if (change.value !== team.external_id) update.external_id = team.external_id = change.value;
+          break;
+        case 'add_members':
+          note(await addTeamMembers(trx, id, await this.checkMembers(trx, ctx, change.ids, options.fields?.members)), added, removed);
+          break;
+        case 'remove_members':
+          note(await removeTeamMembers(trx, id, [...new Set(change.ids)]), removed, added);
+          break;
+        case 'remove_all_members':
+          note(await removeAllTeamMembers(trx, id), removed, added);
+          break;
+        case 'set_members': {
+          const wanted = await this.checkMembers(trx, ctx, change.ids, options.fields?.members);
+          const current = await teamMemberIds(trx, id);
+          note(await removeTeamMembers(trx, id, current.filter((m) => !wanted.includes(m))), removed, added);
+          note(await addTeamMembers(trx, id, wanted.filter((m) => !current.includes(m))), added, removed);
+          break;
+        }
+      }
+    }
+    const audit: Record<string, unknown> = { ...update };
+    if (added.size || removed.size) audit.members = { added: [...added], removed: [...removed] };
+    if (Object.keys(audit).length) {
+      await updateTeam(trx, ctx.accountId, id, update);
+      await recordAudit(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes: audit });
+    }
   }
 
   async delete(ctx: Context, id: string): Promise<void> {
@@ -81,11 +146,11 @@ export class TeamsService {
   }
 
   /** Only members of this account can be put in its teams. */
-  private async checkMembers(trx: Trx, ctx: Context, ids: readonly string[]): Promise<string[]> {
+  private async checkMembers(trx: Trx, ctx: Context, ids: readonly string[], field = 'member_ids'): Promise<string[]> {
     const unique = [...new Set(ids)];
     const known = await existingMembershipIds(trx, ctx.accountId, unique);
     const missing = unique.find((m) => !known.has(m));
-    if (missing) throw new Invalid('member_ids', `member_ids: account user ${show(missing)} is not a member of this account`);
+    if (missing !== undefined) throw new Invalid(field, `${field}: account user ${show(missing)} is not a member of this account`);
     return unique;
   }
 }

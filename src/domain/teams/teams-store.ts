@@ -42,8 +42,8 @@ export function teamQuery(q: Queryable, accountId: string, withMembers = true): 
     : query.select(q.raw(`'{}'::text[] as member_ids`));
 }
 
-export async function findTeam(q: Queryable, accountId: string, id: string): Promise<TeamRecord | undefined> {
-  return (await teamQuery(q, accountId).where('t.id', id).first()) as TeamRecord | undefined;
+export async function findTeam(q: Queryable, accountId: string, id: string, withMembers = true): Promise<TeamRecord | undefined> {
+  return (await teamQuery(q, accountId, withMembers).where('t.id', id).first()) as TeamRecord | undefined;
 }
 
 export async function listTeams(q: Queryable, accountId: string, page: Page): Promise<{ rows: TeamRecord[]; total: number }> {
@@ -107,4 +107,10 @@ export async function setTeamsOfMember(q: Queryable, accountUserId: string, team
   if (removed.length) await q('team_members').where({ account_user_id: accountUserId }).whereIn('team_id', removed).del().returning('team_id');
   if (added.length) await q('team_members').insert(added.map((team_id) => ({ team_id, account_user_id: accountUserId }))).onConflict(['team_id', 'account_user_id']).ignore();
   return { added, removed };
+}
+
+/** Empties a team; answers the ids removed. */
+export async function removeAllTeamMembers(q: Queryable, teamId: string): Promise<string[]> {
+  const rows = (await q('team_members').where({ team_id: teamId }).del().returning('account_user_id')) as { account_user_id: string }[];
+  return rows.map((r) => r.account_user_id);
 }

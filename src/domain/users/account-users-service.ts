@@ -54,19 +54,27 @@ export interface UpdateAccountUser {
 /** Attempts for a create that loses a race on a unique email or user name (the retry then links or refuses). */
 const CREATE_ATTEMPTS = 3;
 
+/**
+ * Runs a create transaction again when it lost a race on a unique email or user name to a
+ * concurrent request: the next attempt sees the winner, and links that person or refuses (rule 1).
+ */
+export async function retryLostCreateRace<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const lostRace = err instanceof Conflict && (err.field === 'email' || err.field === 'user_name');
+      if (!lostRace || n >= CREATE_ATTEMPTS) throw err;
+    }
+  }
+}
+
 export class AccountUsersService {
   constructor(private readonly db: Knex) {}
 
   async create(ctx: Context, input: CreateAccountUser): Promise<MembershipRecord> {
     requireAccountManager(ctx, 'add people to the account');
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await transact(this.db, (trx) => this.createIn(trx, ctx, input));
-      } catch (err) {
-        const lostRace = err instanceof Conflict && (err.field === 'email' || err.field === 'user_name');
-        if (!lostRace || attempt >= CREATE_ATTEMPTS) throw err;
-      }
-    }
+    return retryLostCreateRace(() => transact(this.db, (trx) => this.createIn(trx, ctx, input)));
   }
 
   /**
