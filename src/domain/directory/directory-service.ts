@@ -87,15 +87,11 @@ export class DirectoryService {
     });
   }
 
+  /** `expectedVersion` (If-Match) is compared under the membership's lock, inside the delete. */
   async deleteMember(ctx: Context, id: string, expectedVersion?: number): Promise<void> {
-    if (expectedVersion !== undefined) {
-      const current = await this.getMember(ctx, id);
-      if (current.membership.version !== expectedVersion) {
-        throw new Conflict(`account_user ${id} was changed by someone else (version ${current.membership.version}, not ${expectedVersion})`, 'version');
-      }
-    }
-    await this.accountUsers.delete(ctx, id);
+    await this.accountUsers.delete(ctx, id, expectedVersion);
   }
+
 
   async searchTeams(ctx: Context, query: TeamQuery, withMembers: boolean): Promise<ListResult<DirectoryTeam>> {
     return transact(this.db, async (trx) => {

@@ -193,12 +193,15 @@ export class AccountUsersService {
    * API tokens go). Refused for the owner, and while the member has a place on a schedule that has
    * not ended (rule 4): every adapter's delete comes here.
    */
-  async delete(ctx: Context, id: string): Promise<void> {
+  async delete(ctx: Context, id: string, expectedVersion?: number): Promise<void> {
     requireAccountManager(ctx, 'remove people from the account');
     await transact(this.db, async (trx) => {
       const account = await lockAccount(trx, ctx.accountId);
       const locked = await lockMembership(trx, ctx.accountId, id);
       if (!account || !locked) throw new NotFound('account_user', id);
+      if (expectedVersion !== undefined && expectedVersion !== locked.version) {
+        throw new Conflict(`account_user ${id} was changed by someone else (version ${locked.version}, not ${expectedVersion})`, 'version');
+      }
       if (account.owner_account_user_id === id) {
         throw new Conflict('This member owns the account and cannot be deleted: transfer ownership to another admin first');
       }
