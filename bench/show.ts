@@ -7,6 +7,8 @@ import type { TargetVerdict } from './targets.js';
  * the command, the machine, the table and the targets.
  *
  *   node --import tsx bench/show.ts bench/results/postgres-100k.json
+ *   node --import tsx bench/show.ts --growth 16 bench/results/postgres-10k.json bench/results/postgres-100k.json ...
+ *     (one scenario per line, the files side by side at that concurrency)
  */
 
 interface Results {
@@ -21,7 +23,29 @@ interface Results {
   failures: { scenario: string; error: string }[];
 }
 
-for (const file of process.argv.slice(2)) {
+function growth(concurrency: number, files: string[]): string {
+  const results = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Results);
+  const scenarios = [...new Set(results.flatMap((r) => r.rows.map((row) => row.scenario)))];
+  const head = `| scenario (c=${concurrency}) | ${results.map((r) => `${r.options.users.toLocaleString('en')} users: req/s, p99 ms, server + db CPU ms/req`).join(' | ')} |`;
+  const rule = `|---|${results.map(() => '--:|').join('')}`;
+  const lines = scenarios.map((name) => {
+    const cells = results.map((r) => {
+      const row = r.rows.find((x) => x.scenario === name && x.concurrency === concurrency);
+      if (!row) return '';
+      return `${row.figures.requestsPerSecond.toFixed(0)}, ${row.figures.p99.toFixed(1)}, ${row.serverCpuMsPerRequest.toFixed(2)} + ${row.dbCpuMsPerRequest.toFixed(2)}`;
+    });
+    return `| ${name} | ${cells.join(' | ')} |`;
+  });
+  return [head, rule, ...lines].join('\n');
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--growth') {
+  process.stdout.write(`${growth(Number(args[1]), args.slice(2))}\n`);
+  process.exit(0);
+}
+
+for (const file of args) {
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
   const m = r.machine.before;
   const others = r.rows.map((row) => row.otherCpuPercent);
