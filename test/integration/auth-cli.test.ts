@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,6 @@ import { createServices } from '../../src/domain/services.js';
 import { runCli, scratchEnvironment } from '../support/started-server.js';
 import { TestIdp } from '../support/test-idp.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 let env: NodeJS.ProcessEnv;
 let drop: () => Promise<void>;
 let tmp: string;
@@ -21,20 +19,6 @@ afterAll(async () => {
   await drop?.();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Runs a `rollcall` command with `input` on its standard input. */
-function rollcallWithInput(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/rollcall.js', ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 /** The database the commands wrote to, opened after they exited (the embedded one admits one process). */
 async function withServicesOfEnv<T>(work: (services: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
@@ -53,15 +37,15 @@ describe('rollcall user set-password and sso configure', () => {
     expect(created.code).toBe(0);
     const accountId = JSON.parse(created.stdout).account.id as string;
 
-    const set = await rollcallWithInput(['user', 'set-password', '--email', 'owner@acme.example', '--json'], 'a long enough secret\n');
+    const set = await runCli(['user', 'set-password', '--email', 'owner@acme.example', '--json'], env, 'a long enough secret\n');
     expect(set.code).toBe(0);
     expect(set.stdout).not.toContain('a long enough secret');
     expect(JSON.parse(set.stdout).email).toBe('owner@acme.example');
 
-    const short = await rollcallWithInput(['user', 'set-password', '--email', 'owner@acme.example'], 'short\n');
+    const short = await runCli(['user', 'set-password', '--email', 'owner@acme.example'], env, 'short\n');
     expect(short.code).toBe(1);
     expect(short.stderr).toContain('at least 8 characters');
-    const nobody = await rollcallWithInput(['user', 'set-password', '--email', 'nobody@acme.example'], 'a long enough secret\n');
+    const nobody = await runCli(['user', 'set-password', '--email', 'nobody@acme.example'], env, 'a long enough secret\n');
     expect(nobody.code).toBe(1);
 
     const idp = await TestIdp.create({ entityId: 'https://idp.acme.example/metadata', ssoUrl: 'https://idp.acme.example/sso' });

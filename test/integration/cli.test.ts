@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/started-server.js';
 import { createScratchPostgres, onPostgres } from '../support/test-database.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -24,16 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup?.());
 
-function rollcall(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/rollcall.js', ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const rollcall = (args: string[]) => runCli(args, env);
 
 /** Starts `rollcall serve`; resolves with the process, its URL and its log lines so far. */
 function serve(): Promise<{ child: ChildProcess; url: string; lines: Record<string, unknown>[] }> {
