@@ -3,7 +3,7 @@ import type { DirectoryMember } from '../domain/directory/directory-service.js';
 import type { CreateAccountUser, MembershipChanges, UpdateAccountUser } from '../domain/users/account-users-service.js';
 import { effectiveRolesOf } from '../domain/users/account-users-store.js';
 import type { ProfileChanges } from '../domain/users/profile.js';
-import { checkPhone, LANGUAGES } from '../domain/users/profile-rules.js';
+import { isDialablePhone, languageOf } from '../domain/users/profile-rules.js';
 import { ScimError } from './errors.js';
 import { URN } from './schemas.js';
 
@@ -95,25 +95,6 @@ function phonesOut(phones: DirectoryMember['membership']['user']['phones'], undi
   return all.length ? all : undefined;
 }
 
-function dialable(value: unknown): boolean {
-  try {
-    checkPhone(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The notification language for a preferredLanguage or locale, when Rollcall speaks it. */
-function languageOf(...candidates: unknown[]): string | undefined {
-  for (const c of candidates) {
-    if (typeof c !== 'string') continue;
-    const language = c.trim().toLowerCase().split(/[-_]/)[0];
-    if ((LANGUAGES as readonly string[]).includes(language)) return language;
-  }
-  return undefined;
-}
-
 function rolesFrom(doc: Json, useCore: boolean, useExtension: boolean): Role[] | undefined {
   const core = useCore ? doc.roles : undefined;
   const ext = useExtension && isObject(doc[URN.rollcall]) ? (doc[URN.rollcall] as Json).roles : undefined;
@@ -133,7 +114,7 @@ function rolesFrom(doc: Json, useCore: boolean, useExtension: boolean): Role[] |
 export function keptAttributes(doc: Json): Json {
   const kept: Json = {};
   if (Array.isArray(doc.phoneNumbers)) {
-    const undialable = (doc.phoneNumbers as Json[]).filter((p) => present(p.value) && !dialable(p.value));
+    const undialable = (doc.phoneNumbers as Json[]).filter((p) => present(p.value) && !isDialablePhone(p.value));
     if (undialable.length) kept.undialablePhoneNumbers = undialable;
   }
   for (const key of KEPT) if (present(doc[key]) && !(Array.isArray(doc[key]) && (doc[key] as unknown[]).length === 0)) kept[key] = doc[key];
@@ -181,11 +162,11 @@ export function toUserWrite(doc: Json, touched?: ReadonlySet<string>): UserWrite
   }
   if (has('phoneNumbers')) {
     const phones = Array.isArray(doc.phoneNumbers) ? (doc.phoneNumbers as Json[]) : [];
-    user.phones = { mode: 'replace', items: phones.filter((p) => present(p.value) && dialable(p.value)).map((p) => ({ phone: p.value as string, type: (p.type as string | undefined) ?? null, primary: p.primary === true })) };
+    user.phones = { mode: 'replace', items: phones.filter((p) => present(p.value) && isDialablePhone(p.value)).map((p) => ({ phone: p.value as string, type: (p.type as string | undefined) ?? null, primary: p.primary === true })) };
   }
   if (has('timezone') && present(doc.timezone)) user.time_zone = doc.timezone as string;
   if (has('preferredLanguage') || has('locale')) {
-    const language = languageOf(doc.preferredLanguage, doc.locale);
+    const language = languageOf(doc.preferredLanguage) ?? languageOf(doc.locale);
     if (language) user.preferred_language = language;
   }
   if (has('password') && present(doc.password)) user.password = doc.password as string;

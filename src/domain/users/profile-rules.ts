@@ -25,6 +25,11 @@ export interface ParsedPhone {
   value: string;
 }
 
+/** True when the value is a phone number Rollcall can dial (what checkPhone accepts). */
+export function isDialablePhone(value: unknown): boolean {
+  return typeof value === 'string' && !!parsePhoneNumberFromString(value.trim())?.isValid();
+}
+
 /** Parses a phone number with libphonenumber-js (metadata "max": validity per number range). */
 export function checkPhone(value: unknown, field = 'phone'): ParsedPhone {
   if (typeof value !== 'string' || value.trim() === '') throw new Invalid(field, `${field} is required`);
@@ -56,14 +61,21 @@ export function checkTimeZone(value: unknown, field = 'time_zone'): string {
   return name === 'UTC' || name === 'Etc/UTC' ? 'UTC' : name;
 }
 
+/** The language Rollcall speaks for a language or locale (fr-CA, en_US), or undefined. */
+export function languageOf(value: unknown): Language | undefined {
+  if (typeof value !== 'string') return undefined;
+  const language = value.trim().toLowerCase().split(/[-_]/)[0];
+  return (LANGUAGES as readonly string[]).includes(language) ? (language as Language) : undefined;
+}
+
 /** en, es, fr, de or nl; a locale such as fr-CA or en_US maps to its language. */
 export function checkLanguage(value: unknown, field = 'preferred_language'): Language {
   if (typeof value !== 'string') throw new Invalid(field, `${field} must be one of ${LANGUAGES.join(', ')}`);
-  const language = value.trim().toLowerCase().split(/[-_]/)[0];
-  if (!(LANGUAGES as readonly string[]).includes(language)) {
+  const language = languageOf(value);
+  if (!language) {
     throw new Invalid(field, `${field} ${show(value)} is not supported: use one of ${LANGUAGES.join(', ')} (or a locale of one, e.g. fr-CA)`);
   }
-  return language as Language;
+  return language;
 }
 
 export function checkName(value: unknown, field = 'name'): string {
