@@ -23,7 +23,7 @@ export async function start(config: Config): Promise<Running> {
     await database.close();
     throw err;
   }
-  const services = createServices(database.knex);
+  const services = createServices(database.knex, database.changes);
   const app = createApp({ config, database, services });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -4,7 +4,9 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { logger } from '../log.js';
+import { type ChangeFeed, PostgresChangeFeed, SingleProcessChangeFeed } from './change-feed.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { PreparingPgClient } from './prepared.js';
 
 // bigint (count(*), sequences) comes back from pg as a string but from PGlite as a number:
 // make pg give numbers too, so no caller can tell the two backends apart.
@@ -18,6 +20,8 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** Where the data lives, for log lines: a host/database or a directory. Never a password. */
   describe: string;
+  /** Changes committed by any process on this database, for in-process caches (change-feed.ts). */
+  changes: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -40,7 +44,8 @@ export function describeUrl(databaseUrl: string): string {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const knex = knexFactory({
-      client: 'pg',
+      // statements run prepared, named after their text (prepared.ts)
+      client: PreparingPgClient,
       connection: options.databaseUrl,
       pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: 5_000,
@@ -52,7 +57,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         debug: (message: unknown) => logger.debug('knex', { detail: String(message) }),
       },
     });
-    return { knex, kind: 'postgres', describe: describeUrl(options.databaseUrl), close: () => knex.destroy() };
+    const changes = new PostgresChangeFeed(options.databaseUrl);
+    return {
+      knex,
+      kind: 'postgres',
+      describe: describeUrl(options.databaseUrl),
+      changes,
+      close: async () => {
+        await changes.close();
+        await knex.destroy();
+      },
+    };
   }
 
   let lock: DataDirLock | undefined;
@@ -75,6 +90,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       knex,
       kind: 'pglite',
       describe,
+      changes: new SingleProcessChangeFeed(),
       close: async () => {
         await knex.destroy();
         lock?.release();

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { ChangeFeed } from '../db/change-feed.js';
 import { AccountsService } from './accounts/accounts-service.js';
 import { OwnershipService } from './accounts/ownership-service.js';
 import { AuditService } from './audit/audit-service.js';
@@ -13,7 +14,11 @@ import { TeamsService } from './teams/teams-service.js';
 import { AccountUsersService } from './users/account-users-service.js';
 import { UsersService } from './users/users-service.js';
 
-/** The domain's use cases, wired once per process over one database. Every adapter takes these. */
+/**
+ * The domain's use cases, wired once per process over one database. Every adapter takes these.
+ * With the database's change feed, services may keep in-process caches that other instances'
+ * commits invalidate (the SCIM token cache); without one (seeding, one-off commands), none is kept.
+ */
 export interface Services {
   accounts: AccountsService;
   accountUsers: AccountUsersService;
@@ -31,7 +36,7 @@ export interface Services {
   ownership: OwnershipService;
 }
 
-export function createServices(db: Knex): Services {
+export function createServices(db: Knex, changes?: ChangeFeed): Services {
   const accountUsers = new AccountUsersService(db);
   const teams = new TeamsService(db);
   return {
@@ -43,7 +48,7 @@ export function createServices(db: Knex): Services {
     apiTokens: new ApiTokensService(db),
     signIn: new SignInService(db, accountUsers),
     sso: new SsoSettingsService(db),
-    scimTokens: new ScimTokensService(db),
+    scimTokens: new ScimTokensService(db, changes),
     roleMappings: new RoleMappingsService(db),
     audit: new AuditService(db),
     schedules: new SchedulesService(db),

@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
+import type { ChangeFeed } from '../../db/change-feed.js';
 import { findAccount } from '../accounts/accounts-store.js';
 import { recordAudit } from '../audit/audit-service.js';
 import { type Context, requireAccountManager, transact } from '../context.js';
 import { Forbidden, Invalid, NotFound, Unauthenticated, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { findScimToken, insertScimToken, listScimTokens, revokeScimToken, type ScimTokenRow, useScimToken } from './scim-tokens-store.js';
+import { ScimTokenCache } from './scim-token-cache.js';
 import { generateSecret, hashSecret } from './secret-tokens.js';
 
 /**
@@ -12,7 +14,15 @@ import { generateSecret, hashSecret } from './secret-tokens.js';
  * provision it. Only the SHA-256 hash is stored; the token is answered once, at creation.
  */
 export class ScimTokensService {
-  constructor(private readonly db: Knex) {}
+  /** Valid tokens, when a change feed tells this process of revocations (scim-token-cache.ts). */
+  private readonly cache: ScimTokenCache | undefined;
+
+  constructor(
+    private readonly db: Knex,
+    changes?: ChangeFeed,
+  ) {
+    this.cache = changes && new ScimTokenCache(changes);
+  }
 
   /** Admins (and the operator) create tokens. Answers the token once. */
   async create(ctx: Context, name?: string): Promise<{ id: string; token: string; row: ScimTokenRow }> {
@@ -46,6 +56,8 @@ export class ScimTokensService {
       if (!(await revokeScimToken(trx, ctx.accountId, id))) throw new NotFound('scim_token', id);
       await recordAudit(trx, ctx, { action: 'scim_token.revoke', targetType: 'scim_token', targetId: id });
     });
+    // other instances hear it from the change feed (revokeScimToken notifies); this one needn't wait
+    this.cache?.forget(id);
   }
 
   /**
@@ -54,7 +66,8 @@ export class ScimTokensService {
    */
   async authenticate(token: string, requestId?: string): Promise<Context> {
     if (typeof token !== 'string' || token === '') throw new Unauthenticated('Send the SCIM token as "Authorization: Bearer <token>"');
-    const found = await useScimToken(this.db, hashSecret(token));
+    const hash = hashSecret(token);
+    const found = this.cache ? await this.cache.through(hash, () => useScimToken(this.db, hash)) : await useScimToken(this.db, hash);
     if (!found) throw new Unauthenticated('The SCIM token is not valid');
     return { accountId: found.account_id, actor: { type: 'scim_token', tokenId: found.id }, channel: 'scim', requestId };
   }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import { SCIM_TOKENS_CHANGED } from './scim-token-cache.js';
 
 /** The only place that runs SQL on scim_tokens. */
 
@@ -45,8 +46,12 @@ export async function listScimTokens(q: Queryable, accountId: string): Promise<S
   return (await q('scim_tokens').where({ account_id: accountId }).whereNull('revoked_at').orderBy([{ column: 'created_at' }, { column: 'id' }]).select(COLUMNS)) as ScimTokenRow[];
 }
 
-/** Answers the revoked token, or undefined when there is no such unrevoked token in the account. */
+/**
+ * Answers the revoked token, or undefined when there is no such unrevoked token in the account.
+ * Every instance's token cache hears of it when the transaction commits (a notification).
+ */
 export async function revokeScimToken(q: Queryable, accountId: string, id: string): Promise<ScimTokenRow | undefined> {
   const [row] = (await q('scim_tokens').where({ account_id: accountId, id }).whereNull('revoked_at').update({ revoked_at: q.fn.now() }).returning(COLUMNS)) as ScimTokenRow[];
+  if (row) await q.raw('select pg_notify(?, ?)', [SCIM_TOKENS_CHANGED, row.id]);
   return row;
 }

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
-import { reusePlan } from '../../db/prepared.js';
 import type { Role } from '../context.js';
 import { GRANTED_ROLES_JSON, type GrantedRole } from '../roles/role-mappings-store.js';
 import { Conflict } from '../errors.js';
@@ -69,7 +68,7 @@ export function hydrate(rows: readonly Record<string, unknown>[]): MembershipRec
 }
 
 export async function findMembership(q: Queryable, accountId: string, id: string): Promise<MembershipRecord | undefined> {
-  return hydrate(await reusePlan(membershipQuery(q, accountId).where('au.id', id), 'membership by id'))[0];
+  return hydrate(await membershipQuery(q, accountId).where('au.id', id))[0];
 }
 
 export async function findMemberships(q: Queryable, accountId: string, ids: readonly string[]): Promise<MembershipRecord[]> {
