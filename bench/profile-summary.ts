@@ -92,7 +92,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const topAt = args.indexOf('--top');
   const top = topAt >= 0 ? Number(args[topAt + 1]) : 25;
-  const files = args.filter((a, i) => a !== '--top' && i !== topAt + 1);
+  const files = args.filter((_a, i) => topAt < 0 || (i !== topAt && i !== topAt + 1));
   for (const file of files) {
     process.stdout.write(`== ${file}\n${summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, top)}\n`);
   }

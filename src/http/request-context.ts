@@ -15,6 +15,11 @@ export const requestContext: RequestHandler = (req, res, next) => {
 
 /** One line per request when it ends: method, path (never the query: it may hold personal data), status, time. */
 export const accessLog: RequestHandler = (req, res, next) => {
+  // below the log level (LOG_LEVEL=warn), not even the timer and listener: this runs on every request
+  if (!logger.isInfoEnabled()) {
+    next();
+    return;
+  }
   const started = process.hrtime.bigint();
   const requestId = res.locals.requestId as string;
   res.on('finish', () => {

@@ -30,6 +30,19 @@ export interface ScimRouterOptions {
 
 const SCIM_JSON = 'application/scim+json';
 
+/**
+ * Writes a SCIM body. Not res.send: that hashes every body for a weak ETag of its own (SCIM
+ * resources carry their version as ETag, set here, and lists have none), which was measurable on
+ * an IdP's lookups (bench/, BENCHMARKS.md).
+ */
+function writeBody(res: Response, status: number, body: Json | object): void {
+  const text = JSON.stringify(body);
+  res.status(status);
+  res.setHeader('Content-Type', `${SCIM_JSON}; charset=utf-8`);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
 function send(res: Response, result: ScimResult): void {
   if (result.etag) res.set('ETag', result.etag);
   if (result.location && result.status === 201) res.set('Location', result.location);
@@ -37,11 +50,11 @@ function send(res: Response, result: ScimResult): void {
     res.status(result.status).end();
     return;
   }
-  res.status(result.status).type(SCIM_JSON).send(JSON.stringify(result.body));
+  writeBody(res, result.status, result.body);
 }
 
 function sendJson(res: Response, body: Json): void {
-  res.status(200).type(SCIM_JSON).send(JSON.stringify(body));
+  writeBody(res, 200, body);
 }
 
 export function scimRouter(services: Services, options: ScimRouterOptions): Router {
