@@ -4,6 +4,7 @@ import path from 'node:path';
 import knexFactory from 'knex';
 import { type Database, openDatabase } from '../src/db/database.js';
 import { migrateLatest } from '../src/db/migrate.js';
+import { createScratchPostgres } from '../test/support/test-database.js';
 
 /**
  * Where a benchmark's data lives: a scratch PostgreSQL database (or DATABASE_URL as given), or a
@@ -55,30 +56,17 @@ export async function benchDatabase(kind: 'postgres' | 'embedded', log: (line: s
     };
   }
 
-  const name = `rollcall_bench_${process.pid}_${Date.now().toString(36)}`;
-  const admin = knexFactory({ client: 'pg', connection: DEFAULT_ADMIN_URL, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw(`create database ${name}`);
-  } finally {
-    await admin.destroy();
-  }
-  const url = new URL(DEFAULT_ADMIN_URL);
-  url.pathname = `/${name}`;
-  log(`scratch database ${name} created`);
+  const scratch = await createScratchPostgres(DEFAULT_ADMIN_URL, 'rollcall_bench');
+  log(`scratch database ${scratch.name} created`);
   return {
     kind,
-    env: { DATABASE_URL: url.toString() },
-    describe: `PostgreSQL 127.0.0.1:5432/${name} (scratch, dropped after)`,
-    open: () => openMigrated(url.toString()),
-    backendPids: () => backendPidsOf(url.toString()),
+    env: { DATABASE_URL: scratch.url },
+    describe: `PostgreSQL 127.0.0.1:5432/${scratch.name} (scratch, dropped after)`,
+    open: () => openMigrated(scratch.url),
+    backendPids: () => backendPidsOf(scratch.url),
     dispose: async () => {
-      const dropper = knexFactory({ client: 'pg', connection: DEFAULT_ADMIN_URL, pool: { min: 0, max: 1 } });
-      try {
-        await dropper.raw(`drop database if exists ${name} with (force)`);
-        log(`scratch database ${name} dropped`);
-      } finally {
-        await dropper.destroy();
-      }
+      await scratch.drop();
+      log(`scratch database ${scratch.name} dropped`);
     },
   };
 }

@@ -26,9 +26,9 @@ export async function openTestDatabase(): Promise<Database> {
   };
 }
 
-/** A new, empty PostgreSQL database next to the one `adminUrl` names; drop() removes it. */
-export async function createScratchPostgres(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `rollcall_test_${randomBytes(6).toString('hex')}`;
+/** A new, empty PostgreSQL database next to the one `adminUrl` names; drop() removes it. The benchmarks use it too. */
+export async function createScratchPostgres(adminUrl: string, prefix = 'rollcall_test'): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
   try {
     await admin.raw(`create database ${name}`);
@@ -38,6 +38,7 @@ export async function createScratchPostgres(adminUrl: string): Promise<{ url: st
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
     drop: async () => {
       const dropper = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
