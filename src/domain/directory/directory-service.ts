@@ -8,6 +8,7 @@ import { findTeam, type TeamRecord } from '../teams/teams-store.js';
 import { type AccountUsersService, type CreateAccountUser, retryLostCreateRace, type UpdateAccountUser } from '../users/account-users-service.js';
 import { touchMembership } from '../users/account-users-store.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
+import { PageContinuations } from './page-continuations.js';
 import { type DirectoryMember, findDirectoryMember, lockMemberWithIdp, memberNames, saveIdpAttributes, searchMembers, searchTeams } from './directory-store.js';
 
 /**
@@ -39,6 +40,9 @@ function canonicalJson(value: unknown): string {
 }
 
 export class DirectoryService {
+  /** Where recent pages of unfiltered member lists ended (keyset continuation of an import's walk). */
+  private readonly continuations = new PageContinuations();
+
   constructor(
     private readonly db: Knex,
     private readonly accountUsers: AccountUsersService,
@@ -47,7 +51,7 @@ export class DirectoryService {
 
   /** Reads are single statements (the page, then a count only when needed): no transaction to open. */
   async searchMembers(ctx: Context, query: MemberQuery): Promise<ListResult<DirectoryMember>> {
-    return searchMembers(this.db, ctx.accountId, query);
+    return searchMembers(this.db, ctx.accountId, query, this.continuations);
   }
 
   async getMember(ctx: Context, id: string): Promise<DirectoryMember> {

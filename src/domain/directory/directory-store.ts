@@ -6,6 +6,7 @@ import type { ListResult } from '../query.js';
 import { teamQuery, type TeamRecord } from '../teams/teams-store.js';
 import { hydrate, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
 import { ENTERPRISE_KEYS, type MemberField, type MemberQuery, type MemberSortField, type TeamField, type TeamQuery, type TeamSortField } from './directory-filter.js';
+import type { Continuation, PageContinuations } from './page-continuations.js';
 
 /**
  * The SQL behind the directory an identity provider reads and writes: filtered, sorted, paged
@@ -98,7 +99,8 @@ export async function findDirectoryMember(q: Queryable, accountId: string, id: s
  * so the default order comes straight from its (account_id, created_at, id) index), joined to the
  * whole members in one statement; the total is counted only when the page does not tell it.
  */
-export async function searchMembers(q: Queryable, accountId: string, query: MemberQuery): Promise<ListResult<DirectoryMember>> {
+export async function searchMembers(q: Queryable, accountId: string, query: MemberQuery, continuations?: PageContinuations): Promise<ListResult<DirectoryMember>> {
+  if (!query.where && !query.sort && continuations) return walkMembers(q, accountId, query, continuations);
   const compiled = query.where ? compileCondition(query.where, MEMBER_CONDITIONS) : undefined;
   const order = orderBySql(query.sort ? MEMBER_SORT_SQL[query.sort.field] : undefined, query.sort?.descending ?? false, ['au.created_at', 'au.id']);
   // `u.` (never `au.`) is how the field SQL above names the users table
@@ -113,6 +115,74 @@ export async function searchMembers(q: Queryable, accountId: string, query: Memb
   // the users join, and an offset (knex leaves `offset ?` out for 0)
   const shape = `directory members page|${readsUser}|${query.offset > 0}|${order}|${compiled?.sql ?? ''}`;
   return page(q, query, matching, 'au.id', order, (ids) => reusePlan(directoryMemberQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn'), shape), directoryMembers);
+}
+
+/**
+ * A continuation whose account has seen member inserts or deletes since its page was served is
+ * used only this soon after (a walk asks for its next page within moments); older, it may be
+ * another walk's, and the page is answered with OFFSET instead.
+ */
+const CHANGED_CONTINUATION_MAX_AGE_MS = 60_000;
+
+/** How many pages back a request looks for where an earlier page ended (page-continuations.ts, nearest). */
+const CONTINUATION_STEPS_BACK = 32;
+
+/** The account's member count and generation (account_member_counts, kept by triggers: migration 006). */
+const COUNTS_SQL = 'select coalesce(sum(c.members), 0)::int as total, coalesce(sum(c.changes), 0)::text as generation from account_member_counts c where c.account_id = ?';
+
+async function memberCounts(q: Queryable, accountId: string): Promise<{ total: number; generation: string }> {
+  const result = (await q.raw(COUNTS_SQL, [accountId])) as { rows: { total: number; generation: string }[] };
+  return result.rows[0];
+}
+
+/**
+ * The unfiltered list in the default order (account_id, created_at, id): what an import walks.
+ * One statement per page: the page from the index, the whole members, and the total and
+ * generation from the count rows (O(1) whatever the account's size). When the page before this
+ * one was served here, the page starts after its last member's key instead of skipping `offset`
+ * members. That answer is the OFFSET answer exactly when no member came or went since (same
+ * generation); when some did, it is the page after the one served moments ago, which is what a
+ * walker wants (OFFSET would skip one member per earlier delete, or repeat one per insert before
+ * the position), and if that page was served long ago (perhaps to another walk), or is not the
+ * page just before, the continuation is dropped and the page is answered with OFFSET. A request
+ * whose page just before was not served yet (several in flight) continues from the nearest page
+ * end a few pages back and skips the rest (same generation only).
+ */
+async function walkMembers(q: Queryable, accountId: string, query: MemberQuery, continuations: PageContinuations): Promise<ListResult<DirectoryMember>> {
+  if (query.limit === 0) return { rows: [], total: (await memberCounts(q, accountId)).total };
+  const order = 'au.created_at asc, au.id asc';
+  const run = async (after: Continuation | undefined, skip: number) => {
+    const ids = q('account_users as au')
+      .where('au.account_id', accountId)
+      .select('au.id as id', q.raw(`row_number() over (order by ${order}) as rn`))
+      .orderByRaw(order)
+      .limit(query.limit);
+    if (after) ids.whereRaw('(au.created_at, au.id) > (?::timestamptz, ?)', [after.createdAt, after.id]);
+    ids.offset(skip);
+    const whole = directoryMemberQuery(q, accountId)
+      .join(ids.as('m'), 'm.id', 'au.id')
+      .crossJoin(q.raw(`(${COUNTS_SQL}) as counts`, [accountId]))
+      // the key as text, in the outer select: computed for the page only, not for every member OFFSET skips
+      .select(q.raw('au.created_at::text as created_key'), 'counts.total', 'counts.generation')
+      .orderBy('m.rn');
+    return (await whole) as Record<string, unknown>[];
+  };
+
+  const found = query.offset > 0 ? continuations.nearest(accountId, query.offset, query.limit, CONTINUATION_STEPS_BACK) : undefined;
+  const after = found?.continuation;
+  let rows = await run(after, query.offset - (found?.offset ?? 0));
+  const changed = after !== undefined && rows.length > 0 && rows[0].generation !== after.generation;
+  // under change, only the page right after one served moments ago continues: counting members to
+  // skip from an older position would mix that position with today's
+  if (changed && (found!.offset !== query.offset || Date.now() - after.servedAt > CHANGED_CONTINUATION_MAX_AGE_MS)) {
+    rows = await run(undefined, query.offset);
+  }
+  if (rows.length === 0) return { rows: [], total: (await memberCounts(q, accountId)).total };
+  const last = rows[rows.length - 1];
+  if (rows.length === query.limit) {
+    continuations.set(accountId, query.offset + query.limit, { createdAt: last.created_key as string, id: last.id as string, generation: last.generation as string, servedAt: Date.now() });
+  }
+  return { rows: directoryMembers(rows), total: Number(rows[0].total) };
 }
 
 const TEAM_FIELD_SQL: Record<TeamField, FieldSpec> = {
