@@ -1,4 +1,3 @@
-import { Conflict } from '../domain/errors.js';
 import type { MemberQuery } from '../domain/directory/directory-filter.js';
 import { type Json, type ListParams, expectedVersion, listResponse, notModified, type ScimCall, type ScimResult } from './call.js';
 import { canonicalise } from './canonical.js';
@@ -10,9 +9,6 @@ import { USER_CATALOGUE } from './schemas.js';
 import { toCreateInput, toScimUser, toUpdateInput, toUserWrite } from './user-mapping.js';
 
 /** /Users: each handler is one use case of the directory (domain/directory), filters and paging in SQL. */
-
-/** Attempts of a PATCH that finds the user changed between its read and its write (no If-Match given). */
-const PATCH_ATTEMPTS = 3;
 
 function answer(status: number, doc: Json, params: Pick<ListParams, 'attributes' | 'excludedAttributes'>): ScimResult {
   const meta = doc.meta as Json;
@@ -53,31 +49,24 @@ export async function createUser(call: ScimCall): Promise<ScimResult> {
 export async function replaceUser(call: ScimCall, id: string): Promise<ScimResult> {
   const version = expectedVersion(call.ifMatch);
   const write = toUserWrite(canonicalise(call.body, USER_CATALOGUE));
-  const updated = await call.services.directory.updateMember(call.ctx, id, toUpdateInput(write, version), write.idp);
+  const updated = await call.services.directory.updateMember(call.ctx, id, { changes: toUpdateInput(write, version), idp: write.idp });
   return answer(200, toScimUser(updated, call.baseUrl), projection(call));
 }
 
 /**
- * PATCH is applied by us (patch/): the operations change the resource as last read, and only the
- * attributes they touched go to the domain, with the version read as the expected version. A
- * concurrent change in between is retried on the fresh resource; with If-Match it is a 412.
+ * PATCH is applied by us (patch/): the operations change the resource as read under the member's
+ * lock, inside the update's transaction, and only the attributes they touched go to the domain.
+ * No concurrent change can come between that read and the write; If-Match is compared there too.
  */
 export async function patchUser(call: ScimCall, id: string): Promise<ScimResult> {
   const ifMatch = expectedVersion(call.ifMatch);
   const ops = normalisePatch(call.body, USER_CATALOGUE);
-  for (let attempt = 1; ; attempt++) {
-    const current = await call.services.directory.getMember(call.ctx, id);
+  const updated = await call.services.directory.updateMember(call.ctx, id, (current) => {
     const doc = toScimUser(current, call.baseUrl);
-    const touched = applyPatch(doc, ops, USER_CATALOGUE);
-    const write = toUserWrite(doc, touched);
-    try {
-      const updated = await call.services.directory.updateMember(call.ctx, id, toUpdateInput(write, ifMatch ?? current.membership.version), write.idp);
-      return answer(200, toScimUser(updated, call.baseUrl), projection(call));
-    } catch (err) {
-      const raced = err instanceof Conflict && err.field === 'version' && ifMatch === undefined;
-      if (!raced || attempt >= PATCH_ATTEMPTS) throw err;
-    }
-  }
+    const write = toUserWrite(doc, applyPatch(doc, ops, USER_CATALOGUE));
+    return { changes: toUpdateInput(write, ifMatch), idp: write.idp };
+  });
+  return answer(200, toScimUser(updated, call.baseUrl), projection(call));
 }
 
 export async function deleteUser(call: ScimCall, id: string): Promise<ScimResult> {

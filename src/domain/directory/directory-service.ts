@@ -1,15 +1,13 @@
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/audit-service.js';
 import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
-import { Conflict, NotFound } from '../errors.js';
+import { NotFound } from '../errors.js';
 import type { ListResult } from '../query.js';
 import type { TeamChange, TeamFields, TeamsService } from '../teams/teams-service.js';
 import { findTeam, type TeamRecord } from '../teams/teams-store.js';
 import { type AccountUsersService, type CreateAccountUser, retryLostCreateRace, type UpdateAccountUser } from '../users/account-users-service.js';
-import { touchMembership } from '../users/account-users-store.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
 import { PageContinuations } from './page-continuations.js';
-import { type DirectoryMember, findDirectoryMember, lockMemberWithIdp, memberNames, saveIdpAttributes, searchMembers, searchTeams } from './directory-store.js';
+import { type DirectoryMember, findDirectoryMember, lockDirectoryMember, memberNames, saveIdpAttributes, searchMembers, searchTeams } from './directory-store.js';
 
 /**
  * The account's directory as an identity provider sees it (the SCIM adapter's use cases): members
@@ -28,6 +26,12 @@ export interface DirectoryTeam {
 }
 
 export type { TeamChange } from '../teams/teams-service.js';
+
+/** A change to a member through the directory: the use case's changes, and the IdP's attributes kept as sent (replacing them) when given. */
+export interface MemberUpdate {
+  changes: UpdateAccountUser;
+  idp?: Record<string, unknown>;
+}
 
 /** SCIM's names for a team's fields, for error messages. */
 const SCIM_TEAM_FIELDS: TeamFields = { name: 'displayName', members: 'members' };
@@ -65,29 +69,34 @@ export class DirectoryService {
       transact(this.db, async (trx) => {
         const created = await this.accountUsers.createIn(trx, ctx, input);
         if (Object.keys(idp).length) await saveIdpAttributes(trx, created.id, idp);
-        return this.memberIn(trx, ctx, created.id);
+        // a new membership is in the teams it was given, if any: their names are read with it
+        if (created.team_ids.length) return this.memberIn(trx, ctx, created.id);
+        return { membership: created, idp, teams: [] };
       }),
     );
   }
 
-  /** `idp` replaces the kept attributes when given. A change of those alone still bumps the version and is audited. */
-  async updateMember(ctx: Context, id: string, changes: UpdateAccountUser, idp?: Record<string, unknown>): Promise<DirectoryMember> {
+  /**
+   * Locks the member and reads it whole (one statement), then applies `update`: the changes, or a
+   * function of the member as locked (a SCIM PATCH applies its operations to what it reads here, so
+   * no concurrent change can come between its read and its write). `idp` replaces the kept
+   * attributes when given; a change of those alone still bumps the version and is audited, and with
+   * other changes it is named in the same audit event. The member is read again only when the
+   * update cannot tell what it became (emails, phones or teams written).
+   */
+  async updateMember(ctx: Context, id: string, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate)): Promise<DirectoryMember> {
     return transact(this.db, async (trx) => {
-      const before = await lockMemberWithIdp(trx, ctx.accountId, id);
-      if (!before) throw new NotFound('account_user', id);
-      const updated = await this.accountUsers.updateIn(trx, ctx, id, changes);
-      if (idp !== undefined) {
-        // jsonb keeps keys in its own order: compare as values, or every write would rewrite them
-        if (canonicalJson(before.idp) !== canonicalJson(idp)) {
-          requireAccountManager(ctx, "change a member's attributes");
-          await saveIdpAttributes(trx, id, idp);
-          if (updated.version === before.version) {
-            await touchMembership(trx, ctx.accountId, id);
-            await recordAudit(trx, ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: { idp_attributes: 'changed' } });
-          }
-        }
-      }
-      return this.memberIn(trx, ctx, id);
+      const current = await lockDirectoryMember(trx, ctx.accountId, id);
+      if (!current) throw new NotFound('account_user', id);
+      // the function gets a copy: what it changes in place must not change what the update compares with
+      const { changes, idp } = typeof update === 'function' ? update(structuredClone(current)) : update;
+      // jsonb keeps keys in its own order: compare as values, or every write would rewrite them
+      const idpChanged = idp !== undefined && canonicalJson(current.idp) !== canonicalJson(idp);
+      if (idpChanged) requireAccountManager(ctx, "change a member's attributes");
+      const membership = await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes, idpChanged ? { idp_attributes: 'changed' } : {});
+      if (idpChanged) await saveIdpAttributes(trx, id, idp);
+      if (!membership) return this.memberIn(trx, ctx, id);
+      return { membership, idp: idpChanged ? idp : current.idp, teams: current.teams };
     });
   }
 
@@ -109,10 +118,11 @@ export class DirectoryService {
     return transact(this.db, (trx) => this.teamIn(trx, ctx, id, withMembers));
   }
 
-  /** Team changes are TeamsService's (one rule for every path); this answers the team as SCIM shows it. */
+  /** Team changes are TeamsService's (one rule for every path); this answers the team as SCIM shows it (read again only to list its members). */
   async changeTeam(ctx: Context, id: string, changes: readonly TeamChange[], expectedVersion?: number, withMembers = true): Promise<DirectoryTeam> {
     return transact(this.db, async (trx) => {
-      await this.teams.changeIn(trx, ctx, id, changes, { expectedVersion, fields: SCIM_TEAM_FIELDS });
+      const team = await this.teams.changeIn(trx, ctx, id, changes, { expectedVersion, fields: SCIM_TEAM_FIELDS });
+      if (!withMembers) return { team: { ...team, member_ids: [] }, members: [] };
       return this.teamIn(trx, ctx, id, withMembers);
     });
   }

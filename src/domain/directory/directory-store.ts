@@ -4,7 +4,7 @@ import { reusePlan } from '../../db/prepared.js';
 import { compileCondition, type ConditionSchema, type FieldSpec, orderBySql } from '../condition-store.js';
 import type { ListResult } from '../query.js';
 import { teamQuery, type TeamRecord } from '../teams/teams-store.js';
-import { hydrate, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
+import { hydrate, lockMemberRow, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
 import { ENTERPRISE_KEYS, type MemberField, type MemberQuery, type MemberSortField, type TeamField, type TeamQuery, type TeamSortField } from './directory-filter.js';
 import type { Continuation, PageContinuations } from './page-continuations.js';
 
@@ -250,14 +250,11 @@ async function page<T>(
   return { rows: shape(rows), total: await total() };
 }
 
-/** Locks the membership (FOR UPDATE) and answers its version with the attributes kept as sent, in one statement. */
-export async function lockMemberWithIdp(q: Queryable, accountId: string, id: string): Promise<{ version: number; idp: Record<string, unknown> } | undefined> {
-  const row = (await q('account_users as au')
-    .where({ 'au.account_id': accountId, 'au.id': id })
-    .select('au.version', q.raw('(select a.attributes from member_idp_attributes a where a.account_user_id = au.id) as idp'))
-    .forUpdate('au')
-    .first()) as { version: number; idp: Record<string, unknown> | null } | undefined;
-  return row && { version: row.version, idp: row.idp ?? {} };
+/** Locks the membership (FOR UPDATE) and reads the whole member as the directory shows it, in one statement (see lockMemberRow). */
+export async function lockDirectoryMember(q: Queryable, accountId: string, id: string): Promise<DirectoryMember | undefined> {
+  const locked = await lockMemberRow(q, directoryMemberQuery(q, accountId).where('au.id', id));
+  if (locked.reread) return findDirectoryMember(q, accountId, id);
+  return locked.row && directoryMembers([locked.row])[0];
 }
 
 export async function saveIdpAttributes(q: Queryable, accountUserId: string, attributes: Record<string, unknown>): Promise<void> {

@@ -5,8 +5,8 @@ import { Conflict, Invalid, NotFound, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { existingMembershipIds, type Page } from '../users/account-users-store.js';
 import {
-  addTeamMembers, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, removeAllTeamMembers, removeTeamMembers,
-  type TeamRecord, teamMemberIds, updateTeam,
+  addAccountMembersToTeam, addTeamMembers, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, removeAllTeamMembers, removeTeamMembers,
+  type TeamRecord, type TeamRow, teamMemberIds, updateTeam,
 } from './teams-store.js';
 
 export interface TeamInput {
@@ -85,8 +85,9 @@ export class TeamsService {
    * changes to one team queue), each member added or removed is one row inserted or deleted, never
    * the whole team read and written back. One audit event when anything changed; the version (the
    * SCIM ETag) moves with member changes too. `expectedVersion` is the caller's If-Match.
+   * Answers the team row as it now is.
    */
-  async changeIn(trx: Trx, ctx: Context, id: string, changes: readonly TeamChange[], options: { expectedVersion?: number; fields?: TeamFields } = {}): Promise<void> {
+  async changeIn(trx: Trx, ctx: Context, id: string, changes: readonly TeamChange[], options: { expectedVersion?: number; fields?: TeamFields } = {}): Promise<TeamRow> {
     requireAccountManager(ctx, 'change teams');
     const team = await lockTeam(trx, ctx.accountId, id);
     if (!team) throw new NotFound('team', id);
@@ -111,9 +112,13 @@ export class TeamsService {
         case 'set_external_id':
           if (change.value !== team.external_id) update.external_id = team.external_id = change.value;
           break;
-        case 'add_members':
-          note(await addTeamMembers(trx, id, await this.checkMembers(trx, ctx, change.ids, options.fields?.members)), added, removed);
+        case 'add_members': {
+          // the check that they are members of the account and the insert are one statement
+          const { added: newcomers, strangers } = await addAccountMembersToTeam(trx, ctx.accountId, id, [...new Set(change.ids)]);
+          if (strangers.length) throw notMembers(strangers[0], options.fields?.members);
+          note(newcomers, added, removed);
           break;
+        }
         case 'remove_members':
           note(await removeTeamMembers(trx, id, [...new Set(change.ids)]), removed, added);
           break;
@@ -131,10 +136,10 @@ export class TeamsService {
     }
     const audit: Record<string, unknown> = { ...update };
     if (added.size || removed.size) audit.members = { added: [...added], removed: [...removed] };
-    if (Object.keys(audit).length) {
-      await updateTeam(trx, ctx.accountId, id, update);
-      await recordAudit(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes: audit });
-    }
+    if (!Object.keys(audit).length) return team;
+    const updated = await updateTeam(trx, ctx.accountId, id, update);
+    await recordAudit(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes: audit });
+    return updated;
   }
 
   async delete(ctx: Context, id: string): Promise<void> {
@@ -146,11 +151,15 @@ export class TeamsService {
   }
 
   /** Only members of this account can be put in its teams. */
-  private async checkMembers(trx: Trx, ctx: Context, ids: readonly string[], field = 'member_ids'): Promise<string[]> {
+  private async checkMembers(trx: Trx, ctx: Context, ids: readonly string[], field?: string): Promise<string[]> {
     const unique = [...new Set(ids)];
     const known = await existingMembershipIds(trx, ctx.accountId, unique);
     const missing = unique.find((m) => !known.has(m));
-    if (missing !== undefined) throw new Invalid(field, `${field}: account user ${show(missing)} is not a member of this account`);
+    if (missing !== undefined) throw notMembers(missing, field);
     return unique;
   }
+}
+
+function notMembers(id: string, field = 'member_ids'): Invalid {
+  return new Invalid(field, `${field}: account user ${show(id)} is not a member of this account`);
 }

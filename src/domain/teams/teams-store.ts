@@ -61,8 +61,10 @@ export async function insertTeam(q: Queryable, row: Pick<TeamRow, 'id' | 'accoun
   await translateUnique(row.name, q('teams').insert(row));
 }
 
-export async function updateTeam(q: Queryable, accountId: string, id: string, changes: TeamUpdate): Promise<void> {
-  await translateUnique(changes.name, q('teams').where({ account_id: accountId, id }).update({ ...changes, version: q.raw('version + 1'), updated_at: q.fn.now() }));
+/** Applies the changes and bumps version and updated_at; answers the row as it now is. */
+export async function updateTeam(q: Queryable, accountId: string, id: string, changes: TeamUpdate): Promise<TeamRow> {
+  const [updated] = (await translateUnique(changes.name, q('teams').where({ account_id: accountId, id }).update({ ...changes, version: q.raw('version + 1'), updated_at: q.fn.now() }, '*'))) as TeamRow[];
+  return updated;
 }
 
 export async function deleteTeam(q: Queryable, accountId: string, id: string): Promise<boolean> {
@@ -78,6 +80,23 @@ export async function addTeamMembers(q: Queryable, teamId: string, accountUserId
     .ignore()
     .returning('account_user_id')) as { account_user_id: string }[];
   return rows.map((r) => r.account_user_id);
+}
+
+/**
+ * Adds those of `accountUserIds` that are members of the account, in one statement (the check
+ * and the insert); those already in the team are left as they are. Answers the ids newly added and,
+ * in the order given, those that are not members of the account (the caller refuses the change).
+ */
+export async function addAccountMembersToTeam(q: Queryable, accountId: string, teamId: string, accountUserIds: readonly string[]): Promise<{ added: string[]; strangers: string[] }> {
+  if (accountUserIds.length === 0) return { added: [], strangers: [] };
+  const result = (await q.raw(
+    `with known as (select au.id from account_users au where au.account_id = ? and au.id = any(?::text[])),
+     added as (insert into team_members (team_id, account_user_id) select ?, known.id from known on conflict (team_id, account_user_id) do nothing returning account_user_id)
+     select known.id, added.account_user_id is not null as added from known left join added on added.account_user_id = known.id`,
+    [accountId, [...accountUserIds], teamId],
+  )) as { rows: { id: string; added: boolean }[] };
+  const known = new Set(result.rows.map((r) => r.id));
+  return { added: result.rows.filter((r) => r.added).map((r) => r.id), strangers: accountUserIds.filter((id) => !known.has(id)) };
 }
 
 /** Removes members; ids not in the team are ignored. Answers the ids removed. */

@@ -6,14 +6,13 @@ import { Conflict, Invalid, NotFound, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedules-store.js';
 import { directRolesAfter } from '../roles/direct-roles.js';
-import { grantedRoles } from '../roles/role-mappings-store.js';
 import { existingTeamIds, setTeamsOfMember } from '../teams/teams-store.js';
 import {
-  deleteMembership, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership,
-  type MembershipRecord, type Page, updateMembership,
+  deleteMembership, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership, lockWholeMembership,
+  type MembershipRecord, type MembershipUpdate, type Page, updateMembership,
 } from './account-users-store.js';
 import { canEditProfile, createProfile, hasProfileChanges, type ProfileChanges, requireProfileEditor, updateProfile } from './profile.js';
-import { findUserIdsByIdentity, findUser } from './users-store.js';
+import { findUserIdsByIdentity, type UserRecord } from './users-store.js';
 
 /** Use cases on account users (memberships): the person, their place in the account, their teams. */
 
@@ -89,7 +88,8 @@ export class AccountUsersService {
       throw new Conflict(`user_name ${show(userName)} and the emails given belong to different people`, 'user_name');
     }
     let userId = matches[0];
-    let linked = false;
+    // the new person as stored; a linked person is read back with the membership
+    let created: UserRecord | undefined;
     if (userId) {
       const member = await findMembershipOfUser(trx, ctx.accountId, userId);
       if (member) {
@@ -100,13 +100,13 @@ export class AccountUsersService {
           ? new Conflict(`user_name ${show(userName)} is already a member of this account`, 'user_name')
           : new Conflict(`email ${show(email)} belongs to a person who is already a member of this account`, 'email');
       }
-      linked = true;
     } else {
-      userId = await createProfile(trx, ctx, input.user);
+      created = await createProfile(trx, ctx, input.user);
+      userId = created.id;
     }
     const id = newId('au');
     const membership = input.membership ?? {};
-    await insertMembership(trx, {
+    const row = await insertMembership(trx, {
       id,
       account_id: ctx.accountId,
       user_id: userId,
@@ -117,11 +117,13 @@ export class AccountUsersService {
     });
     if (membership.team_ids?.length) await this.setTeams(trx, ctx, id, membership.team_ids);
     await recordAudit(trx, ctx, {
-      action: linked ? 'account_user.link' : 'account_user.create',
+      action: created ? 'account_user.create' : 'account_user.link',
       targetType: 'account_user',
       targetId: id,
-      changes: { user_id: userId, roles: applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags), active: membership.active ?? true },
+      changes: { user_id: userId, roles: row.roles, active: row.active },
     });
+    // a new membership is in no team (nor granted a role by one) unless asked
+    if (created && !membership.team_ids?.length) return { ...row, team_ids: [], granted_roles: [], user: created };
     return (await findMembership(trx, ctx.accountId, id))!;
   }
 
@@ -139,10 +141,22 @@ export class AccountUsersService {
     return transact(this.db, (trx) => this.updateIn(trx, ctx, id, changes));
   }
 
-  /** The update use case inside a caller's transaction (SCIM bulk, PATCH). */
+  /** The update use case inside a caller's transaction. */
   async updateIn(trx: Trx, ctx: Context, id: string, changes: UpdateAccountUser): Promise<MembershipRecord> {
-    const locked = await lockMembership(trx, ctx.accountId, id);
+    const locked = await lockWholeMembership(trx, ctx.accountId, id);
     if (!locked) throw new NotFound('account_user', id);
+    return (await this.updateLockedIn(trx, ctx, locked, changes)) ?? (await findMembership(trx, ctx.accountId, id))!;
+  }
+
+  /**
+   * The update use case on a membership the caller has locked (FOR UPDATE) and read whole in this
+   * transaction: lockWholeMembership, or a lock that reads more (the directory's). `alsoChanged`
+   * is what the caller changed beside it (the directory's kept IdP attributes): it counts as a
+   * change, in the same audit event and version. Answers the member as it now is, or undefined
+   * when that is not known without reading it again (its emails, phones or teams were written).
+   */
+  async updateLockedIn(trx: Trx, ctx: Context, locked: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}): Promise<MembershipRecord | undefined> {
+    const id = locked.id;
     if (changes.expectedVersion !== undefined && changes.expectedVersion !== locked.version) {
       throw new Conflict(`account_user ${id} was changed by someone else (version ${locked.version}, not ${changes.expectedVersion})`, 'version');
     }
@@ -151,19 +165,21 @@ export class AccountUsersService {
     if (membershipChanged) requireAccountManager(ctx, "change a member's roles, status or teams");
 
     const audit: Record<string, unknown> = {};
+    let user: UserRecord | undefined = locked.user;
     if (hasProfileChanges(changes.user)) {
-      const user = (await findUser(trx, locked.user_id))!;
-      if (changes.foreignProfile === 'ignore' && !canEditProfile(ctx, user)) {
+      if (changes.foreignProfile === 'ignore' && !canEditProfile(ctx, locked.user)) {
         // rule 2: another account's IdP manages only the membership
       } else {
-        requireProfileEditor(ctx, user);
-        Object.assign(audit, await updateProfile(trx, user, changes.user!));
+        requireProfileEditor(ctx, locked.user);
+        const profile = await updateProfile(trx, locked.user, changes.user!);
+        Object.assign(audit, profile.diff);
+        user = profile.user;
       }
     }
-    const update: Parameters<typeof updateMembership>[3] = {};
+    const update: MembershipUpdate = {};
     if (membership.roles !== undefined || membership.roles_from_idp !== undefined || membership.role_flags !== undefined) {
       // Roles granted by groups are never copied onto the membership (roles/direct-roles.ts).
-      const roles = directRolesAfter(locked.roles, await grantedRoles(trx, id), membership);
+      const roles = directRolesAfter(locked.roles, locked.granted_roles, membership);
       if (roles.join() !== [...locked.roles].sort().join()) update.roles = audit.roles = roles;
     }
     if (membership.active !== undefined && membership.active !== locked.active) update.active = audit.active = membership.active;
@@ -177,15 +193,18 @@ export class AccountUsersService {
       update.enterprise = membership.enterprise;
       audit.enterprise = 'changed';
     }
+    let teamsChanged = false;
     if (membership.team_ids !== undefined) {
       const teams = await this.setTeams(trx, ctx, id, membership.team_ids);
-      if (teams.added.length || teams.removed.length) audit.teams = teams;
+      teamsChanged = teams.added.length > 0 || teams.removed.length > 0;
+      if (teamsChanged) audit.teams = teams;
     }
-    if (Object.keys(audit).length) {
-      await updateMembership(trx, ctx.accountId, id, update);
-      await recordAudit(trx, ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit });
-    }
-    return (await findMembership(trx, ctx.accountId, id))!;
+    Object.assign(audit, alsoChanged);
+    if (!Object.keys(audit).length) return locked;
+    const row = await updateMembership(trx, ctx.accountId, id, update);
+    await recordAudit(trx, ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit });
+    // team ids and the roles teams grant are the membership's read model: read again when they moved
+    return user && !teamsChanged ? { ...locked, ...row, user } : undefined;
   }
 
   /**

@@ -98,9 +98,36 @@ export async function lockMembership(q: Queryable, accountId: string, id: string
   return (await q('account_users').where({ account_id: accountId, id }).forUpdate().first()) as MembershipRow | undefined;
 }
 
-export async function insertMembership(q: Queryable, row: MembershipInsert): Promise<void> {
+/**
+ * Runs `query` (membershipQuery or a query built on it, for one member) with the membership row
+ * locked FOR UPDATE: the lock and the read in one statement. Under READ COMMITTED, when the row was
+ * changed by a transaction this one had to wait for, PostgreSQL answers the newest version of the
+ * locked row but evaluates the rest (the user, emails, teams, kept attributes) in the snapshot
+ * taken before the wait: a mix. `seen_version` is the version as that snapshot saw it; when it is
+ * not the locked version, the answer is `reread`, and the caller reads the member again (a new
+ * statement sees what the other transaction committed, and the lock is now held).
+ */
+export async function lockMemberRow(q: Queryable, query: Knex.QueryBuilder): Promise<{ row?: Record<string, unknown>; reread: boolean }> {
+  const rows = (await query
+    .select(q.raw('(select seen.version from account_users seen where seen.id = au.id) as seen_version'))
+    .forUpdate('au')) as Record<string, unknown>[];
+  const row = rows[0];
+  if (!row) return { reread: false };
+  return row.seen_version === row.version ? { row, reread: false } : { reread: true };
+}
+
+/** Locks the membership (FOR UPDATE) and reads it whole, in one statement (see lockMemberRow). */
+export async function lockWholeMembership(q: Queryable, accountId: string, id: string): Promise<MembershipRecord | undefined> {
+  const locked = await lockMemberRow(q, membershipQuery(q, accountId).where('au.id', id));
+  if (locked.reread) return findMembership(q, accountId, id);
+  return locked.row && hydrate([locked.row])[0];
+}
+
+/** Answers the new row as stored (version, timestamps). */
+export async function insertMembership(q: Queryable, row: MembershipInsert): Promise<MembershipRow> {
   try {
-    await q('account_users').insert({ ...row, enterprise: JSON.stringify(row.enterprise) });
+    const [inserted] = (await q('account_users').insert({ ...row, enterprise: JSON.stringify(row.enterprise) }).returning(MEMBERSHIP_COLUMNS)) as MembershipRow[];
+    return inserted;
   } catch (err) {
     if (isUniqueViolation(err) && violatedConstraint(err) === 'account_users_membership_unique') {
       throw new Conflict('this person is already a member of the account', 'email');
@@ -109,17 +136,15 @@ export async function insertMembership(q: Queryable, row: MembershipInsert): Pro
   }
 }
 
-export async function updateMembership(q: Queryable, accountId: string, id: string, changes: MembershipUpdate): Promise<void> {
+/** Applies the changes and bumps version and updated_at; answers the row as it now is. */
+export async function updateMembership(q: Queryable, accountId: string, id: string, changes: MembershipUpdate): Promise<MembershipRow> {
   const row: Record<string, unknown> = { ...changes };
   if (changes.enterprise) row.enterprise = JSON.stringify(changes.enterprise);
-  await q('account_users')
+  const [updated] = (await q('account_users')
     .where({ account_id: accountId, id })
-    .update({ ...row, version: q.raw('version + 1'), updated_at: q.fn.now() });
-}
-
-/** Marks the membership changed (a profile or team change): bumps version and updated_at. */
-export async function touchMembership(q: Queryable, accountId: string, id: string): Promise<void> {
-  await updateMembership(q, accountId, id, {});
+    .update({ ...row, version: q.raw('version + 1'), updated_at: q.fn.now() })
+    .returning(MEMBERSHIP_COLUMNS)) as MembershipRow[];
+  return updated;
 }
 
 export async function deleteMembership(q: Queryable, accountId: string, id: string): Promise<boolean> {

@@ -6,12 +6,17 @@ import { Invalid, NotFound, show } from '../errors.js';
  * before a single row is written. Pure: no SQL here.
  */
 
-export interface ExistingContact {
+export interface ExistingContact<F = unknown> {
   id: string;
   /** What makes two entries the same: the lower-cased email, the E.164 number. */
   key: string;
   primary: boolean;
   type: string | null;
+  /**
+   * Its stored values (the email as written; the number, the value as sent, the country): an entry
+   * sent again with the same values is left as it is. Unknown: every entry sent is rewritten.
+   */
+  fields?: F;
 }
 
 export interface IncomingContact<F> {
@@ -49,9 +54,15 @@ interface Entry<F> {
   explicitPrimary: boolean;
 }
 
+/** True when every incoming value equals the stored one. */
+function sameFields<F>(stored: F | undefined, incoming: F): boolean {
+  if (stored === undefined) return false;
+  return Object.entries(incoming as Record<string, unknown>).every(([k, v]) => (stored as Record<string, unknown>)[k] === v);
+}
+
 export function planContacts<F>(
   what: 'email' | 'phone',
-  existing: readonly ExistingContact[],
+  existing: readonly ExistingContact<F>[],
   change: ContactChange<F>,
   options: { minimum: number; newId: () => string },
 ): ContactPlan<F> {
@@ -90,8 +101,8 @@ export function planContacts<F>(
       entry.key = item.value.key;
       entry.fields = item.value.fields;
       entry.changed = true;
-    } else if (item.value && !entry.isNew) {
-      // same key, maybe a different spelling (phone value as sent, email case)
+    } else if (item.value && !entry.isNew && !sameFields(entry.fields, item.value.fields)) {
+      // same key, a different spelling (phone value as sent, email case)
       entry.fields = item.value.fields;
       entry.changed = true;
     }
@@ -100,9 +111,9 @@ export function planContacts<F>(
       entry.changed = true;
     }
     if (item.primary !== undefined) {
+      // a write only if it ends up differing from what is stored (settled below)
       entry.primary = item.primary;
       entry.explicitPrimary = item.primary;
-      entry.changed = true;
     }
   });
 

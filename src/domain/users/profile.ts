@@ -103,8 +103,13 @@ function phoneChange(change: NonNullable<ProfileChanges['phones']>): ContactChan
   };
 }
 
-/** Creates a user managed by the context's account. Answers the new user's id. */
-export async function createProfile(trx: Trx, ctx: Context, input: ProfileChanges): Promise<string> {
+/** Emails and phones in the order the stores read them: the primary first, then by id (all of a new user's share created_at). */
+function inReadOrder<T extends { primary: boolean; id: string }>(list: T[]): T[] {
+  return list.sort((a, b) => (a.primary !== b.primary ? (a.primary ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Creates a user managed by the context's account. Answers the new user as stored. */
+export async function createProfile(trx: Trx, ctx: Context, input: ProfileChanges): Promise<UserRecord> {
   const emails = input.emails?.items ?? [];
   if (emails.length === 0) throw new Invalid('emails', 'a user needs at least one email');
   const scalars = checkedScalars(input);
@@ -114,7 +119,7 @@ export async function createProfile(trx: Trx, ctx: Context, input: ProfileChange
   const emailPlan = planContacts('email', [], emailChange({ mode: 'replace', items: emails }), { minimum: 1, newId: () => newId('eml') });
   const phonePlan = planContacts('phone', [], phoneChange({ mode: 'replace', items: input.phones?.items ?? [] }), { minimum: 0, newId: () => newId('phn') });
   const primaryEmail = emailPlan.inserts.find((e) => e.primary)!.email;
-  await insertUser(trx, {
+  const row = await insertUser(trx, {
     id,
     name,
     given_name: scalars.given_name ?? null,
@@ -129,16 +134,23 @@ export async function createProfile(trx: Trx, ctx: Context, input: ProfileChange
     managed_by_account_id: ctx.accountId,
     password_hash: input.password === undefined ? null : await hashPassword(checkPassword(input.password)),
   });
-  await insertEmails(trx, id, emailPlan.inserts.map((e) => ({ ...e, blocked: false })));
-  await insertPhones(trx, id, phonePlan.inserts.map((p) => ({ ...p, blocked: false })));
-  return id;
+  const emailRows = emailPlan.inserts.map((e) => ({ ...e, blocked: false }));
+  const phoneRows = phonePlan.inserts.map((p) => ({ ...p, blocked: false }));
+  await insertEmails(trx, id, emailRows);
+  await insertPhones(trx, id, phoneRows);
+  return {
+    ...row,
+    emails: inReadOrder(emailRows.map((e) => ({ id: e.id, email: e.email, type: e.type, primary: e.primary, blocked: e.blocked, verified_at: null }))),
+    phones: inReadOrder(phoneRows.map((p) => ({ id: p.id, number: p.number, value: p.value, type: p.type, country: p.country, primary: p.primary, blocked: p.blocked, verified_at: null }))),
+  };
 }
 
 /**
- * Applies profile changes to an existing user (the caller has checked the right to) and answers
- * what changed, for the audit event; an empty object when nothing did.
+ * Applies profile changes to an existing user (the caller has checked the right to). Answers what
+ * changed, for the audit event (empty when nothing did), and the user as they now are when that is
+ * known without reading them again (undefined once emails or phones were written).
  */
-export async function updateProfile(trx: Trx, user: UserRecord, changes: ProfileChanges): Promise<Record<string, unknown>> {
+export async function updateProfile(trx: Trx, user: UserRecord, changes: ProfileChanges): Promise<{ diff: Record<string, unknown>; user: UserRecord | undefined }> {
   const scalars = checkedScalars(changes);
   const diff: Record<string, unknown> = {};
   for (const field of SCALAR_FIELDS) {
@@ -149,10 +161,10 @@ export async function updateProfile(trx: Trx, user: UserRecord, changes: Profile
     update.password_hash = await hashPassword(checkPassword(changes.password));
     diff.password = 'changed';
   }
-  if (Object.keys(update).length) await updateUser(trx, user.id, update);
+  const after: UserRecord = Object.keys(update).length ? { ...user, ...(await updateUser(trx, user.id, update)) } : user;
 
   if (changes.emails) {
-    const plan = planContacts('email', user.emails.map((e) => ({ id: e.id, key: e.email.toLowerCase(), primary: e.primary, type: e.type })), emailChange(changes.emails), { minimum: 1, newId: () => newId('eml') });
+    const plan = planContacts('email', user.emails.map((e) => ({ id: e.id, key: e.email.toLowerCase(), primary: e.primary, type: e.type, fields: { email: e.email } })), emailChange(changes.emails), { minimum: 1, newId: () => newId('eml') });
     await deleteEmails(trx, user.id, plan.deletes);
     if (plan.primaryChanges) await clearPrimary(trx, 'user_emails', user.id);
     for (const u of plan.updates) await updateEmail(trx, user.id, u.id, u.changes);
@@ -160,12 +172,12 @@ export async function updateProfile(trx: Trx, user: UserRecord, changes: Profile
     if (plan.deletes.length || plan.updates.length || plan.inserts.length) diff.emails = 'changed';
   }
   if (changes.phones) {
-    const plan = planContacts('phone', user.phones.map((p) => ({ id: p.id, key: p.number, primary: p.primary, type: p.type })), phoneChange(changes.phones), { minimum: 0, newId: () => newId('phn') });
+    const plan = planContacts('phone', user.phones.map((p) => ({ id: p.id, key: p.number, primary: p.primary, type: p.type, fields: { number: p.number, value: p.value, country: p.country } })), phoneChange(changes.phones), { minimum: 0, newId: () => newId('phn') });
     await deletePhones(trx, user.id, plan.deletes);
     if (plan.primaryChanges) await clearPrimary(trx, 'user_phones', user.id);
     for (const u of plan.updates) await updatePhone(trx, user.id, u.id, u.changes);
     await insertPhones(trx, user.id, plan.inserts.map((p) => ({ ...p, blocked: false })));
     if (plan.deletes.length || plan.updates.length || plan.inserts.length) diff.phones = 'changed';
   }
-  return diff;
+  return { diff, user: diff.emails || diff.phones ? undefined : after };
 }

@@ -87,12 +87,16 @@ async function translateUnique<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-export async function insertUser(q: Queryable, row: UserInsert): Promise<void> {
-  await translateUnique(q('users').insert(row));
+/** Answers the new row as stored (timestamps). */
+export async function insertUser(q: Queryable, row: UserInsert): Promise<UserRow> {
+  const [inserted] = (await translateUnique(q('users').insert(row).returning(USER_COLUMNS))) as UserRow[];
+  return inserted;
 }
 
-export async function updateUser(q: Queryable, id: string, changes: UserUpdate): Promise<void> {
-  await translateUnique(q('users').where({ id }).update({ ...changes, updated_at: q.fn.now() }));
+/** Answers the row as it now is. */
+export async function updateUser(q: Queryable, id: string, changes: UserUpdate): Promise<UserRow> {
+  const [updated] = (await translateUnique(q('users').where({ id }).update({ ...changes, updated_at: q.fn.now() }).returning(USER_COLUMNS))) as UserRow[];
+  return updated;
 }
 
 export async function findUser(q: Queryable, id: string): Promise<UserRecord | undefined> {
