@@ -16,6 +16,7 @@ const tag = `w${Date.now().toString(36)}`;
 let seq = 0;
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 interface ListBody {
   totalResults: number;
@@ -134,3 +135,35 @@ describe('walking /Users page by page, as an import does', () => {
     expect(past.totalResults).toBe(total);
   });
 });
+
+describe('a member in a page', () => {
+  it('is the same document as the member read alone: emails and phones in order, groups, group-granted roles, attributes kept as sent', async () => {
+    const name = `${tag}-whole`;
+    const created = await req('POST', '/Users', {
+      schemas: [USER],
+      userName: `${name}@example.com`,
+      name: { givenName: 'Whole', familyName: 'Member', formatted: 'Dr Whole Member' },
+      title: 'On-call lead',
+      emails: [{ value: `${name}@home.example.org`, type: 'home' }, { value: `${name}@example.com`, type: 'work', primary: true }, { value: `${name}@other.example.org`, type: 'other' }],
+      phoneNumbers: [{ value: '+1 415 555 0101', type: 'work' }, { value: '+1 415 555 0102', type: 'mobile', primary: true }],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    for (const group of [`${tag} Zulu responders`, `${tag} Alpha responders`]) {
+      expect((await req('POST', '/Groups', { schemas: [GROUP], displayName: group, members: [{ value: id }] })).status).toBe(201);
+    }
+    const mapped = await app.request('POST', '/api/v4/role_mappings', { token: acme.token, body: { group: `${tag} Alpha responders`, roles: ['admin'] } });
+    expect(mapped.status, JSON.stringify(mapped.body)).toBe(201);
+
+    const alone = await req('GET', `/Users/${id}`);
+    expect(alone.status).toBe(200);
+    expect(alone.body.groups).toHaveLength(2);
+    expect(alone.body.roles).toContainEqual(expect.objectContaining({ value: 'admin', type: 'group' }));
+    const total = (await list(1, 0)).totalResults;
+    const pages: ListBody['Resources'][] = [];
+    for (let start = 1; start <= total; start += 7) pages.push((await list(start, 7)).Resources);
+    const inPage = pages.flat().find((r) => r.id === id);
+    expect(inPage).toEqual(alone.body);
+  });
+});
+
