@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
 import { newId } from '../ids.js';
 import type { Page } from '../users/account-users-store.js';
-import { type AuditEventRow, insertAuditEvent, listAuditEvents } from './audit-store.js';
+import { type AuditEventRow, type AuditInsert, auditEventInsert, insertAuditEvent, listAuditEvents } from './audit-store.js';
 
 export interface AuditEntry {
   action: string;
@@ -22,9 +22,8 @@ function actorOf(ctx: Context): { actor_type: string; actor_id: string | null } 
   }
 }
 
-/** Writes one audit event inside the transaction of the change it describes. */
-export async function recordAudit(trx: Trx, ctx: Context, entry: AuditEntry): Promise<void> {
-  await insertAuditEvent(trx, {
+function eventRow(ctx: Context, entry: AuditEntry): Omit<AuditEventRow, 'created_at'> {
+  return {
     id: newId('aud'),
     account_id: ctx.accountId,
     ...actorOf(ctx),
@@ -34,7 +33,20 @@ export async function recordAudit(trx: Trx, ctx: Context, entry: AuditEntry): Pr
     target_id: entry.targetId,
     changes: entry.changes ?? {},
     request_id: ctx.requestId ?? null,
-  });
+  };
+}
+
+/** Writes one audit event inside the transaction of the change it describes. */
+export async function recordAudit(trx: Trx, ctx: Context, entry: AuditEntry): Promise<void> {
+  await insertAuditEvent(trx, eventRow(ctx, entry));
+}
+
+/**
+ * The audit event of a change, for the store that makes the change to write in the same statement
+ * (one round trip instead of two; the same transaction, so the same rule: no change without its event).
+ */
+export function auditWith(trx: Trx, ctx: Context, entry: AuditEntry): AuditInsert {
+  return auditEventInsert(trx, eventRow(ctx, entry));
 }
 
 export class AuditService {

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import type { Page } from '../users/account-users-store.js';
 
@@ -17,8 +18,15 @@ export interface AuditEventRow {
   created_at: Date;
 }
 
+/** The insert of one event, not yet run: a store runs it in the statement of the change it describes (a data-modifying WITH). */
+export type AuditInsert = Knex.QueryBuilder;
+
+export function auditEventInsert(q: Queryable, row: Omit<AuditEventRow, 'created_at'>): AuditInsert {
+  return q('audit_events').insert({ ...row, changes: JSON.stringify(row.changes) });
+}
+
 export async function insertAuditEvent(q: Queryable, row: Omit<AuditEventRow, 'created_at'>): Promise<void> {
-  await q('audit_events').insert({ ...row, changes: JSON.stringify(row.changes) });
+  await auditEventInsert(q, row);
 }
 
 /** Newest first. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/audit-service.js';
+import { auditWith, recordAudit } from '../audit/audit-service.js';
 import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
 import { Conflict, Invalid, NotFound, show } from '../errors.js';
 import { newId } from '../ids.js';
@@ -137,9 +137,7 @@ export class TeamsService {
     const audit: Record<string, unknown> = { ...update };
     if (added.size || removed.size) audit.members = { added: [...added], removed: [...removed] };
     if (!Object.keys(audit).length) return team;
-    const updated = await updateTeam(trx, ctx.accountId, id, update);
-    await recordAudit(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes: audit });
-    return updated;
+    return updateTeam(trx, ctx.accountId, id, update, auditWith(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes: audit }));
   }
 
   async delete(ctx: Context, id: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
+import type { AuditInsert } from '../audit/audit-store.js';
 import { Conflict, show } from '../errors.js';
 import type { Page } from '../users/account-users-store.js';
 
@@ -61,9 +62,11 @@ export async function insertTeam(q: Queryable, row: Pick<TeamRow, 'id' | 'accoun
   await translateUnique(row.name, q('teams').insert(row));
 }
 
-/** Applies the changes and bumps version and updated_at; answers the row as it now is. */
-export async function updateTeam(q: Queryable, accountId: string, id: string, changes: TeamUpdate): Promise<TeamRow> {
-  const [updated] = (await translateUnique(changes.name, q('teams').where({ account_id: accountId, id }).update({ ...changes, version: q.raw('version + 1'), updated_at: q.fn.now() }, '*'))) as TeamRow[];
+/** Applies the changes and bumps version and updated_at; answers the row as it now is. `audit`, when given, is written by the same statement. */
+export async function updateTeam(q: Queryable, accountId: string, id: string, changes: TeamUpdate, audit?: AuditInsert): Promise<TeamRow> {
+  const update = q('teams');
+  if (audit) update.with('audit_event', audit);
+  const [updated] = (await translateUnique(changes.name, update.where({ account_id: accountId, id }).update({ ...changes, version: q.raw('version + 1'), updated_at: q.fn.now() }, '*'))) as TeamRow[];
   return updated;
 }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/audit-service.js';
+import { auditWith, recordAudit } from '../audit/audit-service.js';
 import { lockAccount } from '../accounts/accounts-store.js';
 import { type Context, parseRole, type Role, ROLES, requireAccountManager, transact, type Trx } from '../context.js';
 import { Conflict, Invalid, NotFound, show } from '../errors.js';
@@ -106,22 +106,14 @@ export class AccountUsersService {
     }
     const id = newId('au');
     const membership = input.membership ?? {};
-    const row = await insertMembership(trx, {
-      id,
-      account_id: ctx.accountId,
-      user_id: userId,
-      roles: applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags),
-      active: membership.active ?? true,
-      external_id: membership.external_id ?? null,
-      enterprise: membership.enterprise ?? {},
-    });
+    const roles = applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags);
+    const active = membership.active ?? true;
+    const row = await insertMembership(
+      trx,
+      { id, account_id: ctx.accountId, user_id: userId, roles, active, external_id: membership.external_id ?? null, enterprise: membership.enterprise ?? {} },
+      auditWith(trx, ctx, { action: created ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active } }),
+    );
     if (membership.team_ids?.length) await this.setTeams(trx, ctx, id, membership.team_ids);
-    await recordAudit(trx, ctx, {
-      action: created ? 'account_user.create' : 'account_user.link',
-      targetType: 'account_user',
-      targetId: id,
-      changes: { user_id: userId, roles: row.roles, active: row.active },
-    });
     // a new membership is in no team (nor granted a role by one) unless asked
     if (created && !membership.team_ids?.length) return { ...row, team_ids: [], granted_roles: [], user: created };
     return (await findMembership(trx, ctx.accountId, id))!;
@@ -201,8 +193,7 @@ export class AccountUsersService {
     }
     Object.assign(audit, alsoChanged);
     if (!Object.keys(audit).length) return locked;
-    const row = await updateMembership(trx, ctx.accountId, id, update);
-    await recordAudit(trx, ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit });
+    const row = await updateMembership(trx, ctx.accountId, id, update, auditWith(trx, ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit }));
     // team ids and the roles teams grant are the membership's read model: read again when they moved
     return user && !teamsChanged ? { ...locked, ...row, user } : undefined;
   }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
+import type { AuditInsert } from '../audit/audit-store.js';
 import type { Role } from '../context.js';
 import { GRANTED_ROLES_JSON, type GrantedRole } from '../roles/role-mappings-store.js';
 import { Conflict } from '../errors.js';
@@ -123,10 +124,12 @@ export async function lockWholeMembership(q: Queryable, accountId: string, id: s
   return locked.row && hydrate([locked.row])[0];
 }
 
-/** Answers the new row as stored (version, timestamps). */
-export async function insertMembership(q: Queryable, row: MembershipInsert): Promise<MembershipRow> {
+/** Answers the new row as stored (version, timestamps). `audit`, when given, is written by the same statement. */
+export async function insertMembership(q: Queryable, row: MembershipInsert, audit?: AuditInsert): Promise<MembershipRow> {
   try {
-    const [inserted] = (await q('account_users').insert({ ...row, enterprise: JSON.stringify(row.enterprise) }).returning(MEMBERSHIP_COLUMNS)) as MembershipRow[];
+    const insert = q('account_users');
+    if (audit) insert.with('audit_event', audit);
+    const [inserted] = (await insert.insert({ ...row, enterprise: JSON.stringify(row.enterprise) }).returning(MEMBERSHIP_COLUMNS)) as MembershipRow[];
     return inserted;
   } catch (err) {
     if (isUniqueViolation(err) && violatedConstraint(err) === 'account_users_membership_unique') {
@@ -136,11 +139,13 @@ export async function insertMembership(q: Queryable, row: MembershipInsert): Pro
   }
 }
 
-/** Applies the changes and bumps version and updated_at; answers the row as it now is. */
-export async function updateMembership(q: Queryable, accountId: string, id: string, changes: MembershipUpdate): Promise<MembershipRow> {
+/** Applies the changes and bumps version and updated_at; answers the row as it now is. `audit`, when given, is written by the same statement. */
+export async function updateMembership(q: Queryable, accountId: string, id: string, changes: MembershipUpdate, audit?: AuditInsert): Promise<MembershipRow> {
   const row: Record<string, unknown> = { ...changes };
   if (changes.enterprise) row.enterprise = JSON.stringify(changes.enterprise);
-  const [updated] = (await q('account_users')
+  const update = q('account_users');
+  if (audit) update.with('audit_event', audit);
+  const [updated] = (await update
     .where({ account_id: accountId, id })
     .update({ ...row, version: q.raw('version + 1'), updated_at: q.fn.now() })
     .returning(MEMBERSHIP_COLUMNS)) as MembershipRow[];
