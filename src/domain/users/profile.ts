@@ -119,6 +119,8 @@ export async function createProfile(trx: Trx, ctx: Context, input: ProfileChange
   const emailPlan = planContacts('email', [], emailChange({ mode: 'replace', items: emails }), { minimum: 1, newId: () => newId('eml') });
   const phonePlan = planContacts('phone', [], phoneChange({ mode: 'replace', items: input.phones?.items ?? [] }), { minimum: 0, newId: () => newId('phn') });
   const primaryEmail = emailPlan.inserts.find((e) => e.primary)!.email;
+  const emailRows = emailPlan.inserts.map((e) => ({ ...e, blocked: false }));
+  const phoneRows = phonePlan.inserts.map((p) => ({ ...p, blocked: false }));
   const row = await insertUser(trx, {
     id,
     name,
@@ -133,11 +135,7 @@ export async function createProfile(trx: Trx, ctx: Context, input: ProfileChange
     notify_voice: scalars.notify_voice ?? true,
     managed_by_account_id: ctx.accountId,
     password_hash: input.password === undefined ? null : await hashPassword(checkPassword(input.password)),
-  });
-  const emailRows = emailPlan.inserts.map((e) => ({ ...e, blocked: false }));
-  const phoneRows = phonePlan.inserts.map((p) => ({ ...p, blocked: false }));
-  await insertEmails(trx, id, emailRows);
-  await insertPhones(trx, id, phoneRows);
+  }, emailRows, phoneRows);
   return {
     ...row,
     emails: inReadOrder(emailRows.map((e) => ({ id: e.id, email: e.email, type: e.type, primary: e.primary, blocked: e.blocked, verified_at: null }))),

@@ -87,9 +87,16 @@ async function translateUnique<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-/** Answers the new row as stored (timestamps). */
-export async function insertUser(q: Queryable, row: UserInsert): Promise<UserRow> {
-  const [inserted] = (await translateUnique(q('users').insert(row).returning(USER_COLUMNS))) as UserRow[];
+/**
+ * Inserts a user with their emails and phones in one statement: the contacts in data-modifying
+ * WITHs (their foreign key to the user is checked at the end of the statement). Answers the user
+ * row as stored (timestamps).
+ */
+export async function insertUser(q: Queryable, row: UserInsert, emails: readonly Omit<EmailRecord, 'verified_at'>[] = [], phones: readonly Omit<PhoneRecord, 'verified_at'>[] = []): Promise<UserRow> {
+  const insert = q('users');
+  if (emails.length) insert.with('new_emails', q('user_emails').insert(emails.map((e) => ({ ...e, user_id: row.id }))));
+  if (phones.length) insert.with('new_phones', q('user_phones').insert(phones.map((p) => ({ ...p, user_id: row.id }))));
+  const [inserted] = (await translateUnique(insert.insert(row).returning(USER_COLUMNS))) as UserRow[];
   return inserted;
 }
 
