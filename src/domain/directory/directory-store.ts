@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
+import { statementTemplate } from '../../db/statement-template.js';
 import { reusePlan } from '../../db/prepared.js';
 import { compileCondition, type ConditionSchema, type FieldSpec, orderBySql } from '../condition-store.js';
 import type { ListResult } from '../query.js';
 import { teamQuery, type TeamRecord } from '../teams/teams-store.js';
-import { hydrate, lockMemberRow, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
+import { hydrate, lockedRow, lockingMemberQuery, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
 import { ENTERPRISE_KEYS, type MemberField, type MemberQuery, type MemberSortField, type TeamField, type TeamQuery, type TeamSortField } from './directory-filter.js';
 import type { Continuation, PageContinuations } from './page-continuations.js';
 
@@ -90,8 +91,11 @@ function directoryMembers(rows: readonly Record<string, unknown>[]): DirectoryMe
   }));
 }
 
+// compiled once: only the values change from one read to the next
+const directoryMemberById = statementTemplate<{ accountId: string; id: string }>((p) => directoryMemberQuery(p.knex, p('accountId')).where('au.id', p('id')));
+
 export async function findDirectoryMember(q: Queryable, accountId: string, id: string): Promise<DirectoryMember | undefined> {
-  return directoryMembers(await reusePlan(directoryMemberQuery(q, accountId).where('au.id', id), 'directory member by id'))[0];
+  return directoryMembers(await directoryMemberById.run(q, { accountId, id }))[0];
 }
 
 /**
@@ -250,9 +254,12 @@ async function page<T>(
   return { rows: shape(rows), total: await total() };
 }
 
-/** Locks the membership (FOR UPDATE) and reads the whole member as the directory shows it, in one statement (see lockMemberRow). */
+// compiled once: only the values change from one write to the next
+const lockedDirectoryMemberById = statementTemplate<{ accountId: string; id: string }>((p) => lockingMemberQuery(p.knex, directoryMemberQuery(p.knex, p('accountId')).where('au.id', p('id'))));
+
+/** Locks the membership (FOR UPDATE) and reads the whole member as the directory shows it, in one statement (see lockingMemberQuery). */
 export async function lockDirectoryMember(q: Queryable, accountId: string, id: string): Promise<DirectoryMember | undefined> {
-  const locked = await lockMemberRow(q, directoryMemberQuery(q, accountId).where('au.id', id));
+  const locked = lockedRow(await lockedDirectoryMemberById.run(q, { accountId, id }));
   if (locked.reread) return findDirectoryMember(q, accountId, id);
   return locked.row && directoryMembers([locked.row])[0];
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
+import { statementTemplate } from '../../db/statement-template.js';
 import type { AuditInsert } from '../audit/audit-store.js';
 import type { Role } from '../context.js';
 import { GRANTED_ROLES_JSON, type GrantedRole } from '../roles/role-mappings-store.js';
@@ -69,7 +70,7 @@ export function hydrate(rows: readonly Record<string, unknown>[]): MembershipRec
 }
 
 export async function findMembership(q: Queryable, accountId: string, id: string): Promise<MembershipRecord | undefined> {
-  return hydrate(await membershipQuery(q, accountId).where('au.id', id))[0];
+  return hydrate(await membershipById.run(q, { accountId, id }))[0];
 }
 
 export async function findMemberships(q: Queryable, accountId: string, ids: readonly string[]): Promise<MembershipRecord[]> {
@@ -100,26 +101,34 @@ export async function lockMembership(q: Queryable, accountId: string, id: string
 }
 
 /**
- * Runs `query` (membershipQuery or a query built on it, for one member) with the membership row
- * locked FOR UPDATE: the lock and the read in one statement. Under READ COMMITTED, when the row was
+ * `query` (membershipQuery or a query built on it, for one member) with the membership row locked
+ * FOR UPDATE: the lock and the read in one statement. Under READ COMMITTED, when the row was
  * changed by a transaction this one had to wait for, PostgreSQL answers the newest version of the
  * locked row but evaluates the rest (the user, emails, teams, kept attributes) in the snapshot
- * taken before the wait: a mix. `seen_version` is the version as that snapshot saw it; when it is
- * not the locked version, the answer is `reread`, and the caller reads the member again (a new
- * statement sees what the other transaction committed, and the lock is now held).
+ * taken before the wait: a mix. `seen_version` is the version as that snapshot saw it (lockedRow).
  */
-export async function lockMemberRow(q: Queryable, query: Knex.QueryBuilder): Promise<{ row?: Record<string, unknown>; reread: boolean }> {
-  const rows = (await query
-    .select(q.raw('(select seen.version from account_users seen where seen.id = au.id) as seen_version'))
-    .forUpdate('au')) as Record<string, unknown>[];
+export function lockingMemberQuery(q: Knex, query: Knex.QueryBuilder): Knex.QueryBuilder {
+  return query.select(q.raw('(select seen.version from account_users seen where seen.id = au.id) as seen_version')).forUpdate('au');
+}
+
+/**
+ * The row a lockingMemberQuery answered, or `reread` when its seen version is not the locked
+ * version: the caller reads the member again (a new statement sees what the other transaction
+ * committed, and the lock is now held).
+ */
+export function lockedRow(rows: readonly Record<string, unknown>[]): { row?: Record<string, unknown>; reread: boolean } {
   const row = rows[0];
   if (!row) return { reread: false };
   return row.seen_version === row.version ? { row, reread: false } : { reread: true };
 }
 
-/** Locks the membership (FOR UPDATE) and reads it whole, in one statement (see lockMemberRow). */
+// compiled once: only the values change from one write to the next
+const membershipById = statementTemplate<{ accountId: string; id: string }>((p) => membershipQuery(p.knex, p('accountId')).where('au.id', p('id')));
+const lockedMembershipById = statementTemplate<{ accountId: string; id: string }>((p) => lockingMemberQuery(p.knex, membershipQuery(p.knex, p('accountId')).where('au.id', p('id'))));
+
+/** Locks the membership (FOR UPDATE) and reads it whole, in one statement (see lockingMemberQuery). */
 export async function lockWholeMembership(q: Queryable, accountId: string, id: string): Promise<MembershipRecord | undefined> {
-  const locked = await lockMemberRow(q, membershipQuery(q, accountId).where('au.id', id));
+  const locked = lockedRow(await lockedMembershipById.run(q, { accountId, id }));
   if (locked.reread) return findMembership(q, accountId, id);
   return locked.row && hydrate([locked.row])[0];
 }
