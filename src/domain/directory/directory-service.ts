@@ -7,7 +7,7 @@ import { findTeam, type TeamRecord } from '../teams/teams-store.js';
 import { type AccountUsersService, type CreateAccountUser, retryLostCreateRace, type UpdateAccountUser } from '../users/account-users-service.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
 import { PageContinuations } from './page-continuations.js';
-import { type DirectoryMember, findDirectoryMember, lockDirectoryMember, memberNames, saveIdpAttributes, searchMembers, searchTeams } from './directory-store.js';
+import { type DirectoryMember, findDirectoryMember, idpAttributesUpsert, lockDirectoryMember, memberNames, searchMembers, searchTeams } from './directory-store.js';
 
 /**
  * The account's directory as an identity provider sees it (the SCIM adapter's use cases): members
@@ -67,8 +67,8 @@ export class DirectoryService {
     requireAccountManager(ctx, 'add people to the account');
     return retryLostCreateRace(() =>
       transact(this.db, async (trx) => {
-        const created = await this.accountUsers.createIn(trx, ctx, input);
-        if (Object.keys(idp).length) await saveIdpAttributes(trx, created.id, idp);
+        // the kept attributes are written by the membership's INSERT
+        const created = await this.accountUsers.createIn(trx, ctx, input, (id) => (Object.keys(idp).length ? [idpAttributesUpsert(trx, id, idp)] : []));
         // a new membership is in the teams it was given, if any: their names are read with it
         if (created.team_ids.length) return this.memberIn(trx, ctx, created.id);
         return { membership: created, idp, teams: [] };
@@ -93,8 +93,10 @@ export class DirectoryService {
       // jsonb keeps keys in its own order: compare as values, or every write would rewrite them
       const idpChanged = idp !== undefined && canonicalJson(current.idp) !== canonicalJson(idp);
       if (idpChanged) requireAccountManager(ctx, "change a member's attributes");
-      const membership = await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes, idpChanged ? { idp_attributes: 'changed' } : {});
-      if (idpChanged) await saveIdpAttributes(trx, id, idp);
+      // a change of the kept attributes is written by the membership's UPDATE (which it causes)
+      const membership = idpChanged
+        ? await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes, { idp_attributes: 'changed' }, [idpAttributesUpsert(trx, id, idp)])
+        : await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes);
       if (!membership) return this.memberIn(trx, ctx, id);
       return { membership, idp: idpChanged ? idp : current.idp, teams: current.teams };
     });

@@ -264,11 +264,16 @@ export async function lockDirectoryMember(q: Queryable, accountId: string, id: s
   return locked.row && directoryMembers([locked.row])[0];
 }
 
-export async function saveIdpAttributes(q: Queryable, accountUserId: string, attributes: Record<string, unknown>): Promise<void> {
-  await q('member_idp_attributes')
+/** The upsert of a member's kept IdP attributes, not yet run (a companion of the membership's own statement). */
+export function idpAttributesUpsert(q: Queryable, accountUserId: string, attributes: Record<string, unknown>): Knex.QueryBuilder {
+  return q('member_idp_attributes')
     .insert({ account_user_id: accountUserId, attributes: JSON.stringify(attributes) })
     .onConflict('account_user_id')
     .merge({ attributes: JSON.stringify(attributes), updated_at: q.fn.now() });
+}
+
+export async function saveIdpAttributes(q: Queryable, accountUserId: string, attributes: Record<string, unknown>): Promise<void> {
+  await idpAttributesUpsert(q, accountUserId, attributes);
 }
 
 /** Display names of the members of these teams, for a group's `members`. */

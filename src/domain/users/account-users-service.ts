@@ -9,7 +9,7 @@ import { directRolesAfter } from '../roles/direct-roles.js';
 import { existingTeamIds, setTeamsOfMember } from '../teams/teams-store.js';
 import {
   deleteMembership, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership, lockWholeMembership,
-  type MembershipRecord, type MembershipUpdate, type Page, updateMembership,
+  type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, updateMembership,
 } from './account-users-store.js';
 import { canEditProfile, createProfile, hasProfileChanges, type ProfileChanges, requireProfileEditor, updateProfile } from './profile.js';
 import { findUserIdsByIdentity, type UserRecord } from './users-store.js';
@@ -80,7 +80,7 @@ export class AccountUsersService {
    * The create use case inside a caller's transaction. Rule 1: a userName or email that already
    * belongs to a person links that person into the account; never a second user.
    */
-  async createIn(trx: Trx, ctx: Context, input: CreateAccountUser): Promise<MembershipRecord> {
+  async createIn(trx: Trx, ctx: Context, input: CreateAccountUser, companions: (accountUserId: string) => CompanionWrites = () => []): Promise<MembershipRecord> {
     const emails = (input.user.emails?.items ?? []).map((e) => e.email).filter((e): e is string => typeof e === 'string');
     const userName = input.user.user_name ?? emails[0];
     const matches = await findUserIdsByIdentity(trx, userName, emails);
@@ -111,7 +111,7 @@ export class AccountUsersService {
     const row = await insertMembership(
       trx,
       { id, account_id: ctx.accountId, user_id: userId, roles, active, external_id: membership.external_id ?? null, enterprise: membership.enterprise ?? {} },
-      auditWith(trx, ctx, { action: created ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active } }),
+      [auditWith(trx, ctx, { action: created ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active } }), ...companions(id)],
     );
     if (membership.team_ids?.length) await this.setTeams(trx, ctx, id, membership.team_ids);
     // a new membership is in no team (nor granted a role by one) unless asked
@@ -143,11 +143,12 @@ export class AccountUsersService {
   /**
    * The update use case on a membership the caller has locked (FOR UPDATE) and read whole in this
    * transaction: lockWholeMembership, or a lock that reads more (the directory's). `alsoChanged`
-   * is what the caller changed beside it (the directory's kept IdP attributes): it counts as a
-   * change, in the same audit event and version. Answers the member as it now is, or undefined
+   * is what the caller changes beside it (the directory's kept IdP attributes): it counts as a
+   * change, in the same audit event and version; `companions` are the caller's writes of it, run by
+   * the membership's UPDATE (so they are written only when that runs, which `alsoChanged` ensures). Answers the member as it now is, or undefined
    * when that is not known without reading it again (its emails, phones or teams were written).
    */
-  async updateLockedIn(trx: Trx, ctx: Context, locked: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}): Promise<MembershipRecord | undefined> {
+  async updateLockedIn(trx: Trx, ctx: Context, locked: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: CompanionWrites = []): Promise<MembershipRecord | undefined> {
     const id = locked.id;
     if (changes.expectedVersion !== undefined && changes.expectedVersion !== locked.version) {
       throw new Conflict(`account_user ${id} was changed by someone else (version ${locked.version}, not ${changes.expectedVersion})`, 'version');
@@ -193,7 +194,7 @@ export class AccountUsersService {
     }
     Object.assign(audit, alsoChanged);
     if (!Object.keys(audit).length) return locked;
-    const row = await updateMembership(trx, ctx.accountId, id, update, auditWith(trx, ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit }));
+    const row = await updateMembership(trx, ctx.accountId, id, update, [auditWith(trx, ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit }), ...companions]);
     // team ids and the roles teams grant are the membership's read model: read again when they moved
     return user && !teamsChanged ? { ...locked, ...row, user } : undefined;
   }

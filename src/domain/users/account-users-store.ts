@@ -133,11 +133,22 @@ export async function lockWholeMembership(q: Queryable, accountId: string, id: s
   return locked.row && hydrate([locked.row])[0];
 }
 
-/** Answers the new row as stored (version, timestamps). `audit`, when given, is written by the same statement. */
-export async function insertMembership(q: Queryable, row: MembershipInsert, audit?: AuditInsert): Promise<MembershipRow> {
+/**
+ * Writes that go with a change to a membership (its audit event, the kept IdP attributes): run as
+ * data-modifying WITHs of the membership's own statement, so the change and these are one round
+ * trip. Their foreign keys to the membership are checked at the end of the statement.
+ */
+export type CompanionWrites = readonly (AuditInsert | Knex.QueryBuilder)[];
+
+function withCompanions(statement: Knex.QueryBuilder, companions: CompanionWrites): Knex.QueryBuilder {
+  companions.forEach((write, i) => statement.with(`companion_${i + 1}`, write));
+  return statement;
+}
+
+/** Answers the new row as stored (version, timestamps). `companions` are written by the same statement. */
+export async function insertMembership(q: Queryable, row: MembershipInsert, companions: CompanionWrites = []): Promise<MembershipRow> {
   try {
-    const insert = q('account_users');
-    if (audit) insert.with('audit_event', audit);
+    const insert = withCompanions(q('account_users'), companions);
     const [inserted] = (await insert.insert({ ...row, enterprise: JSON.stringify(row.enterprise) }).returning(MEMBERSHIP_COLUMNS)) as MembershipRow[];
     return inserted;
   } catch (err) {
@@ -148,12 +159,11 @@ export async function insertMembership(q: Queryable, row: MembershipInsert, audi
   }
 }
 
-/** Applies the changes and bumps version and updated_at; answers the row as it now is. `audit`, when given, is written by the same statement. */
-export async function updateMembership(q: Queryable, accountId: string, id: string, changes: MembershipUpdate, audit?: AuditInsert): Promise<MembershipRow> {
+/** Applies the changes and bumps version and updated_at; answers the row as it now is. `companions` are written by the same statement. */
+export async function updateMembership(q: Queryable, accountId: string, id: string, changes: MembershipUpdate, companions: CompanionWrites = []): Promise<MembershipRow> {
   const row: Record<string, unknown> = { ...changes };
   if (changes.enterprise) row.enterprise = JSON.stringify(changes.enterprise);
-  const update = q('account_users');
-  if (audit) update.with('audit_event', audit);
+  const update = withCompanions(q('account_users'), companions);
   const [updated] = (await update
     .where({ account_id: accountId, id })
     .update({ ...row, version: q.raw('version + 1'), updated_at: q.fn.now() })
