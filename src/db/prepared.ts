@@ -60,10 +60,3 @@ export class PreparingPgClient extends KnexPgClient implements PgClientInternals
   }
 }
 
-/**
- * Formerly named a statement after a caller-given shape; every statement is now named after its
- * text by PreparingPgClient, so this answers the builder unchanged. Kept until its last callers go.
- */
-export function reusePlan<T extends Knex.QueryBuilder>(builder: T, _shape: string): T {
-  return builder;
-}

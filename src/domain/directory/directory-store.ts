@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { statementTemplate } from '../../db/statement-template.js';
-import { reusePlan } from '../../db/prepared.js';
 import { compileCondition, type ConditionSchema, type FieldSpec, orderBySql } from '../condition-store.js';
 import type { ListResult } from '../query.js';
 import { teamQuery, type TeamRecord } from '../teams/teams-store.js';
@@ -115,10 +114,7 @@ export async function searchMembers(q: Queryable, accountId: string, query: Memb
     if (compiled) inner.whereRaw(compiled.sql, compiled.bindings);
     return inner;
   };
-  // everything that varies the page's SQL text: the filter's SQL (values are bindings), the order,
-  // the users join, and an offset (knex leaves `offset ?` out for 0)
-  const shape = `directory members page|${readsUser}|${query.offset > 0}|${order}|${compiled?.sql ?? ''}`;
-  return page(q, query, matching, 'au.id', order, (ids) => reusePlan(directoryMemberQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn'), shape), directoryMembers);
+  return page(q, query, matching, 'au.id', order, (ids) => directoryMemberQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn'), directoryMembers);
 }
 
 /**
