@@ -1,4 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
+import { logger } from '../log.js';
 import type { Queryable } from './database.js';
 
 /**
@@ -54,4 +55,30 @@ export function statementTemplate<V extends Record<string, unknown>>(build: (p: 
       return result.rows;
     },
   };
+}
+
+/**
+ * Templates of queries whose text varies with a shape (a filter, an order), by a key the caller
+ * builds from everything that varies the text. Bounded: past `max` shapes (or for a text a
+ * template cannot hold), `get` answers undefined and the caller builds its query as usual.
+ */
+export class StatementTemplates {
+  private readonly byShape = new Map<string, StatementTemplate<Record<string, unknown>>>();
+
+  constructor(private readonly max: number) {}
+
+  get(shape: string, build: (p: Placeholder) => Knex.QueryBuilder | Knex.Raw): StatementTemplate<Record<string, unknown>> | undefined {
+    const known = this.byShape.get(shape);
+    if (known || this.byShape.size >= this.max) return known;
+    let template: StatementTemplate<Record<string, unknown>>;
+    try {
+      template = statementTemplate<Record<string, unknown>>(build);
+    } catch (err) {
+      // a text knex.raw cannot take back (a `?` that is not a binding): built per request instead
+      logger.warn('statement template refused', { shape: shape.slice(0, 200), error: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    }
+    this.byShape.set(shape, template);
+    return template;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
-import { statementTemplate } from '../../db/statement-template.js';
+import { StatementTemplates, statementTemplate } from '../../db/statement-template.js';
 import { compileCondition, type ConditionSchema, type FieldSpec, orderBySql } from '../condition-store.js';
 import type { ListResult } from '../query.js';
 import { teamQuery, type TeamRecord } from '../teams/teams-store.js';
@@ -108,14 +108,27 @@ export async function searchMembers(q: Queryable, accountId: string, query: Memb
   const order = orderBySql(query.sort ? MEMBER_SORT_SQL[query.sort.field] : undefined, query.sort?.descending ?? false, ['au.created_at', 'au.id']);
   // `u.` (never `au.`) is how the field SQL above names the users table
   const readsUser = /\bu\./.test(`${compiled?.sql ?? ''} ${order}`);
-  const matching = () => {
-    const inner = q('account_users as au').where('au.account_id', accountId);
+  const matchingIn = (k: Queryable, account: unknown, filterValues: readonly unknown[]) => {
+    const inner = k('account_users as au').where('au.account_id', account as string);
     if (readsUser) inner.join('users as u', 'u.id', 'au.user_id');
-    if (compiled) inner.whereRaw(compiled.sql, compiled.bindings);
+    if (compiled) inner.whereRaw(compiled.sql, filterValues as Knex.RawBinding[]);
     return inner;
   };
-  return page(q, query, matching, 'au.id', order, (ids) => directoryMemberQuery(q, accountId).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn'), directoryMembers);
+  const wholeIn = (k: Queryable, account: unknown, ids: Knex.QueryBuilder) => directoryMemberQuery(k, account as string).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn');
+  const filterValues = compiled?.bindings ?? [];
+  const firstPage = firstPageTemplates.get(`${readsUser}|${order}|${query.limit}|${compiled?.sql ?? ''}`, (p) =>
+    wholeIn(p.knex, p('accountId'), pageIds(p.knex, matchingIn(p.knex, p('accountId'), filterValues.map((_, i) => p(`f${i}`))), 'au.id', order, { limit: query.limit, offset: 0 })),
+  );
+  return page(q, query, () => matchingIn(q, accountId, filterValues), 'au.id', order, (ids) => wholeIn(q, accountId, ids), directoryMembers, firstPage && (() => firstPage.run(q, { accountId, ...Object.fromEntries(filterValues.map((v, i) => [`f${i}`, v])) })));
 }
+
+/**
+ * First pages of filtered or sorted member lists (every lookup an identity provider sends:
+ * `userName eq "..."`, startIndex 1) compiled once per shape (the filter's SQL, the order, the page
+ * size; the values are bindings), not by knex on every request (~10% of a lookup's server CPU).
+ * Bounded: shapes past the first few hundred are compiled per request as before.
+ */
+const firstPageTemplates = new StatementTemplates(300);
 
 /**
  * The page size is written into the statement's text, not bound: PostgreSQL then plans a page
@@ -236,18 +249,24 @@ async function page<T>(
   order: string,
   whole: (ids: Knex.QueryBuilder) => Knex.QueryBuilder,
   shape: (rows: Record<string, unknown>[]) => T[],
+  /** The first page's statement, when it is compiled once (searchMembers). */
+  firstPage?: () => Promise<Record<string, unknown>[]>,
 ): Promise<ListResult<T>> {
   const total = async () => Number(((await matching().count<{ count: number }[]>('* as count')) as { count: number }[])[0].count);
   if (query.limit === 0) return { rows: [], total: await total() };
-  const ids = matching()
-    .select(`${idColumn} as id`, q.raw(`row_number() over (order by ${order}) as rn`))
-    .orderByRaw(order)
-    .limit(query.limit, LIMIT_IN_TEXT)
-    .offset(query.offset);
-  const rows = (await whole(ids)) as Record<string, unknown>[];
+  const rows = query.offset === 0 && firstPage ? await firstPage() : ((await whole(pageIds(q, matching(), idColumn, order, query))) as Record<string, unknown>[]);
   if (rows.length > 0 && rows.length < query.limit) return { rows: shape(rows), total: query.offset + rows.length };
   if (rows.length === 0 && query.offset === 0) return { rows: [], total: 0 };
   return { rows: shape(rows), total: await total() };
+}
+
+/** The ids of one page of `matching`, numbered in `order` (rn). */
+function pageIds(k: Queryable, matching: Knex.QueryBuilder, idColumn: string, order: string, query: { limit: number; offset: number }): Knex.QueryBuilder {
+  return matching
+    .select(`${idColumn} as id`, k.raw(`row_number() over (order by ${order}) as rn`))
+    .orderByRaw(order)
+    .limit(query.limit, LIMIT_IN_TEXT)
+    .offset(query.offset);
 }
 
 // compiled once: only the values change from one write to the next
