@@ -73,11 +73,6 @@ export async function findMembership(q: Queryable, accountId: string, id: string
   return hydrate(await membershipById.run(q, { accountId, id }))[0];
 }
 
-export async function findMemberships(q: Queryable, accountId: string, ids: readonly string[]): Promise<MembershipRecord[]> {
-  if (ids.length === 0) return [];
-  return hydrate(await membershipQuery(q, accountId).whereIn('au.id', ids));
-}
-
 export async function findMembershipOfUser(q: Queryable, accountId: string, userId: string): Promise<MembershipRecord | undefined> {
   return hydrate(await membershipQuery(q, accountId).where('au.user_id', userId))[0];
 }

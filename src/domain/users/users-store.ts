@@ -106,11 +106,6 @@ export async function updateUser(q: Queryable, id: string, changes: UserUpdate):
   return updated;
 }
 
-export async function findUser(q: Queryable, id: string): Promise<UserRecord | undefined> {
-  const [user] = await findUsers(q, [id]);
-  return user;
-}
-
 export async function findUsers(q: Queryable, ids: readonly string[]): Promise<UserRecord[]> {
   if (ids.length === 0) return [];
   return (await q('users as u')
@@ -127,11 +122,6 @@ export async function findUserIdsByIdentity(q: Queryable, userName: string | und
   const query = q.select('id').from('users').whereRaw('lower(user_name) = ?', [(userName ?? '').toLowerCase()]);
   const rows = (await (lowered.length ? query.union(byEmail) : query)) as { id: string }[];
   return [...new Set(rows.map((r) => r.id))];
-}
-
-export async function findUserIdByLogin(q: Queryable, login: string): Promise<string | undefined> {
-  const ids = await findUserIdsByIdentity(q, login, [login]);
-  return ids[0];
 }
 
 export async function insertEmails(q: Queryable, userId: string, emails: readonly Omit<EmailRecord, 'verified_at'>[]): Promise<void> {
