@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ScimRequest, scimClient } from '../support/scim-client.js';
 import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 let app: TestApp;
 let acme: TestAccount;
 let scim: string;
+let req: ScimRequest;
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -13,11 +15,10 @@ beforeAll(async () => {
   app = await startTestApp();
   acme = await app.createAccount('Acme');
   scim = (await app.services.scimTokens.createAsOperator(acme.accountId)).token;
+  req = scimClient(app, scim);
 });
 afterAll(() => app?.stop());
 
-const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  app.request(method, `/scim/v2${path}`, { token: scim, body, headers: { 'content-type': 'application/scim+json', ...headers } });
 
 const newUser = (overrides: Record<string, unknown> = {}) => {
   const email = uniqueEmail('scim');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveIdpAttributes } from '../../src/domain/directory/directory-store.js';
 import { lockMembership, updateMembership } from '../../src/domain/users/account-users-store.js';
 import { onPostgres } from '../support/test-database.js';
+import { type ScimRequest, scimClient } from '../support/scim-client.js';
 import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 /**
@@ -15,6 +16,7 @@ import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../su
 let app: TestApp;
 let acme: TestAccount;
 let scim: string;
+let req: ScimRequest;
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -23,11 +25,10 @@ beforeAll(async () => {
   app = await startTestApp();
   acme = await app.createAccount('Acme');
   scim = (await app.services.scimTokens.createAsOperator(acme.accountId)).token;
+  req = scimClient(app, scim);
 });
 afterAll(() => app?.stop());
 
-const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  app.request(method, `/scim/v2${path}`, { token: scim, body, headers: { 'content-type': 'application/scim+json', ...headers } });
 
 const patch = (id: string, ...operations: Record<string, unknown>[]) => req('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: operations });
 
