@@ -31,6 +31,14 @@ export class Conflict extends DomainError {
   }
 }
 
+/**
+ * Optimistic concurrency (If-Match, expected_version): the caller saw `expected`, the row (locked
+ * by the caller) is at `actual`. Nothing to check when the caller named no version.
+ */
+export function requireVersion(what: string, id: string, actual: number, expected: number | undefined): void {
+  if (expected !== undefined && expected !== actual) throw new Conflict(`${what} ${id} was changed by someone else (version ${actual}, not ${expected})`, 'version');
+}
+
 /** A value breaks a rule: the message names the field and the value. */
 export class Invalid extends DomainError {
   readonly code = 'invalid';

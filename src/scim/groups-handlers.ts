@@ -1,7 +1,6 @@
 import type { TeamQuery } from '../domain/directory/directory-filter.js';
 import { type Json, type ListParams, expectedVersion, listResponse, notModified, type ScimCall, type ScimResult } from './call.js';
 import { canonicalise } from './canonical.js';
-import { ScimError } from './errors.js';
 import { groupCondition, groupSortField } from './filter/to-condition.js';
 import { toGroupWrite, toScimGroup } from './group-mapping.js';
 import { toTeamChanges } from './patch/group-patch.js';
@@ -77,11 +76,6 @@ export async function patchGroup(call: ScimCall, id: string): Promise<ScimResult
 }
 
 export async function deleteGroup(call: ScimCall, id: string): Promise<ScimResult> {
-  const version = expectedVersion(call.ifMatch);
-  if (version !== undefined) {
-    const current = await call.services.directory.getTeam(call.ctx, id, false);
-    if (current.team.version !== version) throw new ScimError(412, undefined, `Group ${id} was changed by someone else (version ${current.team.version}, not ${version})`);
-  }
-  await call.services.teams.delete(call.ctx, id);
+  await call.services.teams.delete(call.ctx, id, expectedVersion(call.ifMatch));
   return { status: 204 };
 }

@@ -83,6 +83,21 @@ describe('SCIM /Groups', () => {
   });
 });
 
+describe('SCIM DELETE /Groups with If-Match', () => {
+  it('refuses a stale ETag with 412 and keeps the group, and deletes with the current one', async () => {
+    const created = await req('POST', '/Groups', { schemas: [GROUP], displayName: `Doomed ${uniqueEmail('g')}`, members: [] });
+    const id = created.body.id as string;
+    const stale = created.headers.get('etag')!;
+    expect((await req('PATCH', `/Groups/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { displayName: `Renamed ${uniqueEmail('g')}` } }] })).status).toBe(204);
+    const refused = await req('DELETE', `/Groups/${id}`, undefined, scim, { 'if-match': stale });
+    expect(refused.status).toBe(412);
+    expect((await req('GET', `/Groups/${id}`)).status).toBe(200);
+    const current = (await req('GET', `/Groups/${id}`)).headers.get('etag')!;
+    expect((await req('DELETE', `/Groups/${id}`, undefined, scim, { 'if-match': current })).status).toBe(204);
+    expect((await req('GET', `/Groups/${id}`)).status).toBe(404);
+  });
+});
+
 describe('SCIM under concurrency', () => {
   it('lands all of 50 concurrent PATCHes adding different members to one group', async () => {
     const users: string[] = [];

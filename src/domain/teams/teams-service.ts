@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { auditWith, recordAudit } from '../audit/audit-service.js';
 import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
-import { Conflict, Invalid, NotFound, show } from '../errors.js';
+import { Invalid, NotFound, requireVersion, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { existingMembershipIds, type Page } from '../users/account-users-store.js';
 import {
@@ -91,9 +91,7 @@ export class TeamsService {
     requireAccountManager(ctx, 'change teams');
     const team = await lockTeam(trx, ctx.accountId, id);
     if (!team) throw new NotFound('team', id);
-    if (options.expectedVersion !== undefined && options.expectedVersion !== team.version) {
-      throw new Conflict(`team ${id} was changed by someone else (version ${team.version}, not ${options.expectedVersion})`, 'version');
-    }
+    requireVersion('team', id, team.version, options.expectedVersion);
     const update: Parameters<typeof updateTeam>[3] = {};
     const added = new Set<string>();
     const removed = new Set<string>();
@@ -140,9 +138,15 @@ export class TeamsService {
     return updateTeam(trx, ctx.accountId, id, update, auditWith(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes: audit }));
   }
 
-  async delete(ctx: Context, id: string): Promise<void> {
+  /** `expectedVersion` (If-Match) is compared under the team's lock, inside the delete. */
+  async delete(ctx: Context, id: string, expectedVersion?: number): Promise<void> {
     requireAccountManager(ctx, 'delete teams');
     await transact(this.db, async (trx) => {
+      if (expectedVersion !== undefined) {
+        const team = await lockTeam(trx, ctx.accountId, id);
+        if (!team) throw new NotFound('team', id);
+        requireVersion('team', id, team.version, expectedVersion);
+      }
       if (!(await deleteTeam(trx, ctx.accountId, id))) throw new NotFound('team', id);
       await recordAudit(trx, ctx, { action: 'team.delete', targetType: 'team', targetId: id });
     });

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { auditWith, recordAudit } from '../audit/audit-service.js';
 import { lockAccount } from '../accounts/accounts-store.js';
 import { type Context, parseRole, type Role, ROLES, requireAccountManager, transact, type Trx } from '../context.js';
-import { Conflict, Invalid, NotFound, show } from '../errors.js';
+import { Conflict, Invalid, NotFound, requireVersion, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedules-store.js';
 import { directRolesAfter } from '../roles/direct-roles.js';
@@ -150,9 +150,7 @@ export class AccountUsersService {
    */
   async updateLockedIn(trx: Trx, ctx: Context, locked: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: CompanionWrites = []): Promise<MembershipRecord | undefined> {
     const id = locked.id;
-    if (changes.expectedVersion !== undefined && changes.expectedVersion !== locked.version) {
-      throw new Conflict(`account_user ${id} was changed by someone else (version ${locked.version}, not ${changes.expectedVersion})`, 'version');
-    }
+    requireVersion('account_user', id, locked.version, changes.expectedVersion);
     const membership = changes.membership ?? {};
     const membershipChanged = Object.values(membership).some((v) => v !== undefined);
     if (membershipChanged) requireAccountManager(ctx, "change a member's roles, status or teams");
@@ -210,9 +208,7 @@ export class AccountUsersService {
       const account = await lockAccount(trx, ctx.accountId);
       const locked = await lockMembership(trx, ctx.accountId, id);
       if (!account || !locked) throw new NotFound('account_user', id);
-      if (expectedVersion !== undefined && expectedVersion !== locked.version) {
-        throw new Conflict(`account_user ${id} was changed by someone else (version ${locked.version}, not ${expectedVersion})`, 'version');
-      }
+      requireVersion('account_user', id, locked.version, expectedVersion);
       if (account.owner_account_user_id === id) {
         throw new Conflict('This member owns the account and cannot be deleted: transfer ownership to another admin first');
       }
