@@ -25,6 +25,8 @@ export interface ScimCall {
 export interface ScimResult {
   status: number;
   body?: Json;
+  /** A body already written as JSON (a list of stored documents), sent as it is; never with `body`. */
+  text?: string;
   etag?: string;
   location?: string;
 }
@@ -97,6 +99,16 @@ export function listParams(source: Json): ListParams {
 
 export function listResponse(resources: Json[], total: number, startIndex: number): Json {
   return { schemas: [URN.listResponse], totalResults: total, startIndex, itemsPerPage: resources.length, Resources: resources };
+}
+
+/** listResponse written from resources that are JSON text already (stored documents): the same message, not parsed and written again. */
+export function listResponseText(resources: readonly string[], total: number, startIndex: number): string {
+  return `{"schemas":${JSON.stringify([URN.listResponse])},"totalResults":${total},"startIndex":${startIndex},"itemsPerPage":${resources.length},"Resources":[${resources.join(',')}]}`;
+}
+
+/** The body of a result as JSON, whichever way it was written. */
+export function resultBody(result: ScimResult): Json | undefined {
+  return result.text === undefined ? result.body : (JSON.parse(result.text) as Json);
 }
 
 /** A SearchRequest body (POST .search): its own schema and the list parameters. */

@@ -2,7 +2,7 @@ import express, { type Request, type RequestHandler, type Response, Router } fro
 import type { Context } from '../domain/context.js';
 import type { Services } from '../domain/services.js';
 import { runBulk } from './bulk.js';
-import { type Json, listResponse, type ScimCall, type ScimResult, searchParams } from './call.js';
+import { type Json, listResponse, resultBody, type ScimCall, type ScimResult, searchParams } from './call.js';
 import { resourceTypes, schemas, serviceProviderConfig } from './discovery.js';
 import { type Method, dispatch, type ResourceName } from './dispatch.js';
 import { ScimError, scimErrorHandler } from './errors.js';
@@ -36,7 +36,10 @@ const SCIM_JSON = 'application/scim+json';
  * an IdP's lookups (bench/, BENCHMARKS.md).
  */
 function writeBody(res: Response, status: number, body: Json | object): void {
-  const text = JSON.stringify(body);
+  writeText(res, status, JSON.stringify(body));
+}
+
+function writeText(res: Response, status: number, text: string): void {
   res.status(status);
   res.setHeader('Content-Type', `${SCIM_JSON}; charset=utf-8`);
   res.setHeader('Content-Length', Buffer.byteLength(text));
@@ -46,11 +49,9 @@ function writeBody(res: Response, status: number, body: Json | object): void {
 function send(res: Response, result: ScimResult): void {
   if (result.etag) res.set('ETag', result.etag);
   if (result.location && result.status === 201) res.set('Location', result.location);
-  if (result.body === undefined) {
-    res.status(result.status).end();
-    return;
-  }
-  writeBody(res, result.status, result.body);
+  if (result.text !== undefined) writeText(res, result.status, result.text);
+  else if (result.body !== undefined) writeBody(res, result.status, result.body);
+  else res.status(result.status).end();
 }
 
 function sendJson(res: Response, body: Json): void {
@@ -100,9 +101,9 @@ export function scimRouter(services: Services, options: ScimRouterOptions): Rout
     if (params.filter || params.sortBy) {
       throw new ScimError(400, 'invalidValue', 'A search at the root takes no filter or sortBy (attributes differ between resource types): search /Users/.search or /Groups/.search');
     }
-    const users = await listUsers(call, params);
-    const userTotal = (users.body as Json).totalResults as number;
-    const userRows = (users.body as Json).Resources as Json[];
+    const users = resultBody(await listUsers(call, params))!;
+    const userTotal = users.totalResults as number;
+    const userRows = users.Resources as Json[];
     const groupStart = Math.max(params.startIndex - userTotal, 1);
     const groups = await listGroups(call, { ...params, startIndex: groupStart, count: Math.max(params.count - userRows.length, 0) });
     const total = userTotal + ((groups.body as Json).totalResults as number);

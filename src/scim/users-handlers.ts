@@ -1,11 +1,12 @@
 import type { MemberQuery } from '../domain/directory/directory-filter.js';
-import { type Json, type ListParams, expectedVersion, listResponse, notModified, type ScimCall, type ScimResult } from './call.js';
+import { type Json, type ListParams, expectedVersion, listResponse, listResponseText, notModified, type ScimCall, type ScimResult } from './call.js';
 import { canonicalise } from './canonical.js';
 import { userCondition, userSortField } from './filter/to-condition.js';
 import { applyPatch } from './patch/apply-user.js';
 import { normalisePatch } from './patch/normalise.js';
 import { project, splitList } from './projection.js';
 import { USER_CATALOGUE } from './schemas.js';
+import { userRendering } from './user-documents.js';
 import { toCreateInput, toScimUser, toUpdateInput, toUserWrite } from './user-mapping.js';
 
 /** /Users: each handler is one use case of the directory (domain/directory), filters and paging in SQL. */
@@ -28,9 +29,13 @@ export async function listUsers(call: ScimCall, params: ListParams): Promise<Sci
     limit: params.count,
     offset: params.startIndex - 1,
   };
-  const found = await call.services.directory.searchMembers(call.ctx, query);
-  const resources = found.rows.map((m) => project(toScimUser(m, call.baseUrl), params.attributes, params.excludedAttributes));
-  return { status: 200, body: listResponse(resources, found.total, params.startIndex) };
+  const found = await call.services.directory.searchMemberDocuments(call.ctx, query, userRendering(call.baseUrl));
+  if (params.attributes || params.excludedAttributes) {
+    const resources = found.rows.map((doc) => project(JSON.parse(doc) as Json, params.attributes, params.excludedAttributes));
+    return { status: 200, body: listResponse(resources, found.total, params.startIndex) };
+  }
+  // the stored documents as they are, not parsed and written again
+  return { status: 200, text: listResponseText(found.rows, found.total, params.startIndex) };
 }
 
 export async function getUser(call: ScimCall, id: string): Promise<ScimResult> {

@@ -7,7 +7,8 @@ import { findTeam, type TeamRecord } from '../teams/teams-store.js';
 import { type AccountUsersService, type CreateAccountUser, retryLostCreateRace, type UpdateAccountUser } from '../users/account-users-service.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
 import { PageContinuations } from './page-continuations.js';
-import { type DirectoryMember, findDirectoryMember, idpAttributesUpsert, lockDirectoryMember, memberNames, searchMembers, searchTeams } from './directory-store.js';
+import { type DirectoryMember, findDirectoryMember, findDirectoryMembers, idpAttributesUpsert, lockDirectoryMember, memberNames, searchMemberDocuments, searchTeams } from './directory-store.js';
+import { type MemberRendering, storeDocuments } from './member-documents.js';
 
 /**
  * The account's directory as an identity provider sees it (the SCIM adapter's use cases): members
@@ -18,6 +19,7 @@ import { type DirectoryMember, findDirectoryMember, idpAttributesUpsert, lockDir
  */
 
 export type { DirectoryMember } from './directory-store.js';
+export type { MemberRendering } from './member-documents.js';
 
 export interface DirectoryTeam {
   team: TeamRecord;
@@ -53,9 +55,28 @@ export class DirectoryService {
     private readonly teams: TeamsService,
   ) {}
 
-  /** Reads are single statements (the page, then a count only when needed): no transaction to open. */
-  async searchMembers(ctx: Context, query: MemberQuery): Promise<ListResult<DirectoryMember>> {
-    return searchMembers(this.db, ctx.accountId, query, this.continuations);
+  /**
+   * A page of members as `rendering` renders them: their stored documents (member-documents.ts),
+   * and for those with none current, the members read whole, rendered and stored. In steady state
+   * one statement (the page with its documents, and the total when the page does not tell it); no
+   * transaction to open: a document rendered here is stored only if no change came since the page
+   * was read.
+   */
+  async searchMemberDocuments(ctx: Context, query: MemberQuery, rendering: MemberRendering): Promise<ListResult<string>> {
+    const found = await searchMemberDocuments(this.db, ctx.accountId, query, rendering.format, this.continuations);
+    const missing = found.rows.filter((r) => r.body === null);
+    if (missing.length === 0) return { rows: found.rows.map((r) => r.body!), total: found.total };
+    const members = new Map((await findDirectoryMembers(this.db, ctx.accountId, missing.map((r) => r.id))).map((m) => [m.membership.id, m]));
+    const rendered: { id: string; version: string; body: string }[] = [];
+    for (const row of missing) {
+      const member = members.get(row.id);
+      if (member) rendered.push({ id: row.id, version: row.version, body: rendering.render(member) });
+    }
+    await storeDocuments(this.db, rendering.format, rendered);
+    const bodies = new Map(rendered.map((r) => [r.id, r.body]));
+    // a member deleted since the page was read is left out of it
+    const rows = found.rows.flatMap((r) => r.body ?? bodies.get(r.id) ?? []);
+    return { rows, total: found.total };
   }
 
   async getMember(ctx: Context, id: string): Promise<DirectoryMember> {

@@ -6,6 +6,7 @@ import type { ListResult } from '../query.js';
 import { teamQuery, type TeamRecord } from '../teams/teams-store.js';
 import { hydrate, lockedRow, lockingMemberQuery, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
 import { ENTERPRISE_KEYS, type MemberField, type MemberQuery, type MemberSortField, type TeamField, type TeamQuery, type TeamSortField } from './directory-filter.js';
+import { PAGE_DOCUMENT_COLUMNS, type PageDocument, pageDocuments } from './member-documents.js';
 import type { Continuation, PageContinuations } from './page-continuations.js';
 
 /**
@@ -97,13 +98,29 @@ export async function findDirectoryMember(q: Queryable, accountId: string, id: s
   return directoryMembers(await directoryMemberById.run(q, { accountId, id }))[0];
 }
 
+/** Whole members by id, in no particular order (those not in the account are left out). */
+export async function findDirectoryMembers(q: Queryable, accountId: string, ids: readonly string[]): Promise<DirectoryMember[]> {
+  if (ids.length === 0) return [];
+  return directoryMembers(await directoryMemberQuery(q, accountId).whereIn('au.id', [...ids]));
+}
+
+/** A page's documents joined to its ids (`ids`: id and rn, in order), in page order. */
+function documentsOf(k: Queryable, ids: Knex.QueryBuilder, format: string): Knex.QueryBuilder {
+  return k
+    .from(ids.as('m'))
+    .leftJoin('member_documents as d', 'd.account_user_id', 'm.id')
+    .select(k.raw(PAGE_DOCUMENT_COLUMNS.join(', '), [format]))
+    .orderBy('m.rn');
+}
+
 /**
  * The page of matching ids (account_users alone when neither the filter nor the sort reads users,
- * so the default order comes straight from its (account_id, created_at, id) index), joined to the
- * whole members in one statement; the total is counted only when the page does not tell it.
+ * so the default order comes straight from its (account_id, created_at, id) index), with their
+ * stored documents in `format` (member-documents.ts), in one statement; the total is counted only
+ * when the page does not tell it.
  */
-export async function searchMembers(q: Queryable, accountId: string, query: MemberQuery, continuations?: PageContinuations): Promise<ListResult<DirectoryMember>> {
-  if (!query.where && !query.sort && continuations) return walkMembers(q, accountId, query, continuations);
+export async function searchMemberDocuments(q: Queryable, accountId: string, query: MemberQuery, format: string, continuations?: PageContinuations): Promise<ListResult<PageDocument>> {
+  if (!query.where && !query.sort && continuations) return walkMembers(q, accountId, query, format, continuations);
   const compiled = query.where ? compileCondition(query.where, MEMBER_CONDITIONS) : undefined;
   const order = orderBySql(query.sort ? MEMBER_SORT_SQL[query.sort.field] : undefined, query.sort?.descending ?? false, ['au.created_at', 'au.id']);
   // `u.` (never `au.`) is how the field SQL above names the users table
@@ -114,12 +131,11 @@ export async function searchMembers(q: Queryable, accountId: string, query: Memb
     if (compiled) inner.whereRaw(compiled.sql, filterValues as Knex.RawBinding[]);
     return inner;
   };
-  const wholeIn = (k: Queryable, account: unknown, ids: Knex.QueryBuilder) => directoryMemberQuery(k, account as string).join(ids.as('m'), 'm.id', 'au.id').orderBy('m.rn');
   const filterValues = compiled?.bindings ?? [];
   const firstPage = firstPageTemplates.get(`${readsUser}|${order}|${query.limit}|${compiled?.sql ?? ''}`, (p) =>
-    wholeIn(p.knex, p('accountId'), pageIds(p.knex, matchingIn(p.knex, p('accountId'), filterValues.map((_, i) => p(`f${i}`))), 'au.id', order, { limit: query.limit, offset: 0 })),
+    documentsOf(p.knex, pageIds(p.knex, matchingIn(p.knex, p('accountId'), filterValues.map((_, i) => p(`f${i}`))), 'au.id', order, { limit: query.limit, offset: 0 }), p('format')),
   );
-  return page(q, query, () => matchingIn(q, accountId, filterValues), 'au.id', order, (ids) => wholeIn(q, accountId, ids), directoryMembers, firstPage && (() => firstPage.run(q, { accountId, ...Object.fromEntries(filterValues.map((v, i) => [`f${i}`, v])) })));
+  return page(q, query, () => matchingIn(q, accountId, filterValues), 'au.id', order, (ids) => documentsOf(q, ids, format), pageDocuments, firstPage && (() => firstPage.run(q, { accountId, format, ...Object.fromEntries(filterValues.map((v, i) => [`f${i}`, v])) })));
 }
 
 /**
@@ -159,7 +175,7 @@ async function memberCounts(q: Queryable, accountId: string): Promise<{ total: n
 
 /**
  * The unfiltered list in the default order (account_id, created_at, id): what an import walks.
- * One statement per page: the page from the index, the whole members, and the total and
+ * One statement per page: the page from the index, its stored documents, and the total and
  * generation from the count rows (O(1) whatever the account's size). When the page before this
  * one was served here, the page starts after its last member's key instead of skipping `offset`
  * members. That answer is the OFFSET answer exactly when no member came or went since (same
@@ -170,24 +186,22 @@ async function memberCounts(q: Queryable, accountId: string): Promise<{ total: n
  * whose page just before was not served yet (several in flight) continues from the nearest page
  * end a few pages back and skips the rest (same generation only).
  */
-async function walkMembers(q: Queryable, accountId: string, query: MemberQuery, continuations: PageContinuations): Promise<ListResult<DirectoryMember>> {
+async function walkMembers(q: Queryable, accountId: string, query: MemberQuery, format: string, continuations: PageContinuations): Promise<ListResult<PageDocument>> {
   if (query.limit === 0) return { rows: [], total: (await memberCounts(q, accountId)).total };
   const order = 'au.created_at asc, au.id asc';
   const run = async (after: Continuation | undefined, skip: number) => {
     const ids = q('account_users as au')
       .where('au.account_id', accountId)
-      .select('au.id as id', q.raw(`row_number() over (order by ${order}) as rn`))
+      // the key as text: computed for the page only, not for every member OFFSET skips (the outer select reads it)
+      .select('au.id as id', 'au.created_at', q.raw(`row_number() over (order by ${order}) as rn`))
       .orderByRaw(order)
       .limit(query.limit, LIMIT_IN_TEXT);
     if (after) ids.whereRaw('(au.created_at, au.id) > (?::timestamptz, ?)', [after.createdAt, after.id]);
     ids.offset(skip);
-    const whole = directoryMemberQuery(q, accountId)
-      .join(ids.as('m'), 'm.id', 'au.id')
+    const documents = documentsOf(q, ids, format)
       .crossJoin(q.raw(`(${COUNTS_SQL}) as counts`, [accountId]))
-      // the key as text, in the outer select: computed for the page only, not for every member OFFSET skips
-      .select(q.raw('au.created_at::text as created_key'), 'counts.total', 'counts.generation')
-      .orderBy('m.rn');
-    return (await whole) as Record<string, unknown>[];
+      .select(q.raw('m.created_at::text as created_key'), 'counts.total', 'counts.generation');
+    return (await documents) as Record<string, unknown>[];
   };
 
   const found = query.offset > 0 ? continuations.nearest(accountId, query.offset, query.limit, CONTINUATION_STEPS_BACK) : undefined;
@@ -204,7 +218,7 @@ async function walkMembers(q: Queryable, accountId: string, query: MemberQuery, 
   if (rows.length === query.limit) {
     continuations.set(accountId, query.offset + query.limit, { createdAt: last.created_key as string, id: last.id as string, generation: last.generation as string, servedAt: Date.now() });
   }
-  return { rows: directoryMembers(rows), total: Number(rows[0].total) };
+  return { rows: pageDocuments(rows), total: Number(rows[0].total) };
 }
 
 const TEAM_FIELD_SQL: Record<TeamField, FieldSpec> = {

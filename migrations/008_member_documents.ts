@@ -1,0 +1,141 @@
+import type { Knex } from 'knex';
+
+/**
+ * A read model: each member's rendered document (the SCIM adapter's User resource, as JSON text),
+ * so that a page of an import or an IdP's lookup reads stored text instead of building every member
+ * from six tables and rendering it again (BENCHMARKS.md, "Pages").
+ *
+ * Kept current by the database, not by the code paths that write: every change to what a document
+ * shows marks it stale here, whichever path made it (SCIM, the REST API, a team rename, a role
+ * mapping, SQL run by hand). A document is rendered again by the next read that finds it stale.
+ *
+ * - `version` counts the changes to what the member's document shows. Each change adds one and
+ *   drops the body, in the transaction that makes the change.
+ * - A reader that renders a document stores it only if `version` is still the one it read before
+ *   reading the member (directory/member-documents.ts): a change that commits in between has moved
+ *   the version on, so a document rendered from the older state is never stored over the newer one.
+ *   That is why staleness is a counter and not a deleted row: a reader could not tell a deletion it
+ *   raced with from a document never made.
+ * - `format` names the renderer (its version and what it depends on, e.g. the base URL); a document
+ *   made by another format is not used.
+ * - A member's row goes with the member (foreign key, cascade).
+ */
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.createTable('member_documents', (t) => {
+    t.text('account_user_id').primary().references('account_users.id').onDelete('CASCADE');
+    t.bigInteger('version').notNullable().defaultTo(0);
+    t.text('format');
+    t.text('body');
+  });
+
+  // One function marks the documents of these memberships stale; the triggers below say which.
+  // Rows are taken in id order, as readers storing documents take them, so the two cannot deadlock.
+  // Memberships already gone (a cascade from a member's or an account's delete) are skipped: their
+  // rows went with them. No `?` in these bodies: knex.raw would read it as a binding.
+  await knex.raw(`
+    create function member_documents_stale(members text[]) returns void language sql as $$
+      insert into member_documents as d (account_user_id, version)
+        select distinct au.id, 1 from account_users au where au.id = any(members) order by au.id
+        on conflict (account_user_id) do update set version = d.version + 1, format = null, body = null
+    $$`);
+
+  // account_users: any update (every change to a membership bumps its version and updated_at anyway)
+  await knex.raw(`
+    create function member_documents_membership_changed() returns trigger language plpgsql as $$
+    begin
+      perform member_documents_stale(array(select n.id from changed_members n));
+      return null;
+    end $$`);
+  await knex.raw('create trigger member_documents_membership_changed after update on account_users referencing new table as changed_members for each statement execute function member_documents_membership_changed()');
+
+  // users: only the columns a document shows (a sign-in's last_sign_in_at or a new password do not)
+  await knex.raw(`
+    create function member_documents_user_changed() returns trigger language plpgsql as $$
+    begin
+      perform member_documents_stale(array(select au.id from account_users au where au.user_id = new.id));
+      return null;
+    end $$`);
+  await knex.raw(`
+    create trigger member_documents_user_changed after update on users for each row
+    when ((old.name, old.given_name, old.family_name, old.user_name, old.time_zone, old.preferred_language, old.notify_push, old.notify_email, old.notify_sms, old.notify_voice, old.updated_at)
+      is distinct from (new.name, new.given_name, new.family_name, new.user_name, new.time_zone, new.preferred_language, new.notify_push, new.notify_email, new.notify_sms, new.notify_voice, new.updated_at))
+    execute function member_documents_user_changed()`);
+
+  // emails and phones: by their user, for each kind of change (a transition table per event)
+  await knex.raw(`
+    create function member_documents_contacts_changed() returns trigger language plpgsql as $$
+    begin
+      perform member_documents_stale(array(select au.id from account_users au where au.user_id in (select c.user_id from changed_contacts c)));
+      return null;
+    end $$`);
+  for (const table of ['user_emails', 'user_phones']) {
+    await knex.raw(`create trigger member_documents_${table}_added after insert on ${table} referencing new table as changed_contacts for each statement execute function member_documents_contacts_changed()`);
+    await knex.raw(`create trigger member_documents_${table}_changed after update on ${table} referencing new table as changed_contacts for each statement execute function member_documents_contacts_changed()`);
+    await knex.raw(`create trigger member_documents_${table}_removed after delete on ${table} referencing old table as changed_contacts for each statement execute function member_documents_contacts_changed()`);
+  }
+
+  // team membership (a document lists the member's groups, and the roles groups grant)
+  await knex.raw(`
+    create function member_documents_team_members_changed() returns trigger language plpgsql as $$
+    begin
+      perform member_documents_stale(array(select c.account_user_id from changed_team_members c));
+      return null;
+    end $$`);
+  await knex.raw('create trigger member_documents_team_members_added after insert on team_members referencing new table as changed_team_members for each statement execute function member_documents_team_members_changed()');
+  await knex.raw('create trigger member_documents_team_members_removed after delete on team_members referencing old table as changed_team_members for each statement execute function member_documents_team_members_changed()');
+
+  // a team's name: its members' groups show it, and role mappings match it
+  await knex.raw(`
+    create function member_documents_team_renamed() returns trigger language plpgsql as $$
+    begin
+      perform member_documents_stale(array(select tm.account_user_id from team_members tm where tm.team_id = new.id));
+      return null;
+    end $$`);
+  await knex.raw('create trigger member_documents_team_renamed after update of name on teams for each row when (old.name is distinct from new.name) execute function member_documents_team_renamed()');
+
+  // role mappings: the members of the teams whose name the mapping matched, before and after
+  await knex.raw(`
+    create function member_documents_role_mapping_changed() returns trigger language plpgsql as $$
+    declare
+      mapping_account text := coalesce(new.account_id, old.account_id);
+    begin
+      perform member_documents_stale(array(
+        select tm.account_user_id from teams t join team_members tm on tm.team_id = t.id
+        where t.account_id = mapping_account and lower(t.name) in (lower(old.group_name), lower(new.group_name))));
+      return null;
+    end $$`);
+  await knex.raw('create trigger member_documents_role_mapping_changed after insert or update or delete on role_mappings for each row execute function member_documents_role_mapping_changed()');
+
+  // what the IdP sent that is kept as sent
+  await knex.raw(`
+    create function member_documents_idp_attributes_changed() returns trigger language plpgsql as $$
+    begin
+      perform member_documents_stale(array[coalesce(new.account_user_id, old.account_user_id)]);
+      return null;
+    end $$`);
+  await knex.raw('create trigger member_documents_idp_attributes_changed after insert or update or delete on member_idp_attributes for each row execute function member_documents_idp_attributes_changed()');
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.raw('drop trigger member_documents_idp_attributes_changed on member_idp_attributes');
+  await knex.raw('drop function member_documents_idp_attributes_changed');
+  await knex.raw('drop trigger member_documents_role_mapping_changed on role_mappings');
+  await knex.raw('drop function member_documents_role_mapping_changed');
+  await knex.raw('drop trigger member_documents_team_renamed on teams');
+  await knex.raw('drop function member_documents_team_renamed');
+  await knex.raw('drop trigger member_documents_team_members_removed on team_members');
+  await knex.raw('drop trigger member_documents_team_members_added on team_members');
+  await knex.raw('drop function member_documents_team_members_changed');
+  for (const table of ['user_phones', 'user_emails']) {
+    await knex.raw(`drop trigger member_documents_${table}_removed on ${table}`);
+    await knex.raw(`drop trigger member_documents_${table}_changed on ${table}`);
+    await knex.raw(`drop trigger member_documents_${table}_added on ${table}`);
+  }
+  await knex.raw('drop function member_documents_contacts_changed');
+  await knex.raw('drop trigger member_documents_user_changed on users');
+  await knex.raw('drop function member_documents_user_changed');
+  await knex.raw('drop trigger member_documents_membership_changed on account_users');
+  await knex.raw('drop function member_documents_membership_changed');
+  await knex.raw('drop function member_documents_stale');
+  await knex.schema.dropTable('member_documents');
+}

@@ -1,0 +1,162 @@
+import type { Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ScimRequest, scimClient } from '../support/scim-client.js';
+import { onPostgres } from '../support/test-database.js';
+import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
+
+/**
+ * Lists of users (an import's pages, an IdP's lookups) are answered from each member's stored
+ * document (member_documents, migration 008). These check that a list shows exactly what a GET of
+ * the member shows after every kind of change, whichever path made it (SCIM, the REST API, SQL run
+ * by hand), so the database, not the code that writes, keeps the documents current; and that a
+ * document rendered from an older state is never stored over a newer change.
+ */
+
+let app: TestApp;
+let acme: TestAccount;
+let req: ScimRequest;
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+beforeAll(async () => {
+  app = await startTestApp();
+  acme = await app.createAccount('Acme');
+  req = scimClient(app, (await app.services.scimTokens.createAsOperator(acme.accountId)).token);
+});
+afterAll(() => app?.stop());
+
+const sql = (text: string, bindings: unknown[] = []) => app.database.knex.raw(text, bindings as Knex.RawBinding[]);
+
+async function stored(id: string): Promise<{ version: string; format: string | null; body: string | null } | undefined> {
+  const rows = (await sql('select version::text as version, format, body from member_documents where account_user_id = ?', [id])).rows as { version: string; format: string | null; body: string | null }[];
+  return rows[0];
+}
+
+async function createUser(): Promise<{ id: string; userName: string }> {
+  const email = uniqueEmail('documents');
+  const res = await req('POST', '/Users', {
+    schemas: [USER],
+    userName: email,
+    name: { givenName: 'Grace', familyName: 'Hopper' },
+    emails: [{ value: email, type: 'work', primary: true }],
+    phoneNumbers: [{ value: '+1 415 555 0123', type: 'mobile' }],
+    title: 'Rear Admiral',
+  });
+  expect(res.status).toBe(201);
+  return { id: res.body.id, userName: email };
+}
+
+/** The member as the unfiltered list shows it, checked equal to what GET /Users/{id} shows. */
+async function listedAsGot(id: string): Promise<Record<string, any>> {
+  const list = await req('GET', '/Users?startIndex=1&count=200');
+  expect(list.status).toBe(200);
+  expect(list.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+  const entry = list.body.Resources.find((r: { id: string }) => r.id === id);
+  const got = await req('GET', `/Users/${id}`);
+  expect(entry).toEqual(got.body);
+  return entry;
+}
+
+describe('a list of users answered from stored documents', () => {
+  it('stores each document as it is first listed, then serves the stored text', async () => {
+    const { id } = await createUser();
+    await listedAsGot(id);
+    const row = await stored(id);
+    expect(row?.body).toBeTruthy();
+    expect(row?.format).toMatch(/^scim-user\/\d+\//);
+    // changed behind the read model's back (no trigger marks it): the list serves what is stored
+    await sql(`update member_documents set body = replace(body, '"Grace"', '"Stored"') where account_user_id = ?`, [id]);
+    const list = await req('GET', '/Users?startIndex=1&count=200');
+    expect(list.body.Resources.find((r: { id: string }) => r.id === id).name.givenName).toBe('Stored');
+    // ... and a document of another format is not used: it is rendered anew and stored in this one
+    await sql(`update member_documents set format = 'scim-user/0/elsewhere' where account_user_id = ?`, [id]);
+    expect((await listedAsGot(id)).name.givenName).toBe('Grace');
+    expect((await stored(id))?.format).toBe(row?.format);
+  });
+
+  it('shows every change as a GET does, whichever path made it', async () => {
+    const { id } = await createUser();
+    const team = await req('POST', '/Groups', { schemas: [GROUP], displayName: `Paging ${id}`, members: [{ value: id }] });
+    expect(team.status).toBe(201);
+    const teamId = team.body.id as string;
+
+    // each step: the document is stored and current, the change is made, the list shows it
+    const steps: [string, () => Promise<unknown>, (member: Record<string, any>) => void][] = [
+      ['a SCIM PATCH', () => req('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Commodore' }] }), (m) => expect(m.title).toBe('Commodore')],
+      ['a REST update of the profile', () => app.request('PATCH', `/api/v4/account_users/${id}`, { token: acme.token, body: { user_attributes: { name: 'Amazing Grace' } } }), (m) => expect(m.displayName).toBe('Amazing Grace')],
+      ['SQL on users', () => sql(`update users set given_name = 'Gracie', updated_at = now() where id = (select user_id from account_users where id = ?)`, [id]), (m) => expect(m.name.givenName).toBe('Gracie')],
+      ['SQL adding an email', () => sql(`insert into user_emails (id, user_id, email, type) select 'em_doc_' || ?, user_id, ?, 'home' from account_users where id = ?`, [id, uniqueEmail('home'), id]), (m) => expect(m.emails.map((e: { type: string }) => e.type)).toEqual(['work', 'home'])],
+      ['SQL removing the phone', () => sql(`delete from user_phones where user_id = (select user_id from account_users where id = ?)`, [id]), (m) => expect(m.phoneNumbers).toBeUndefined()],
+      ['a REST rename of the team', () => app.request('PATCH', `/api/v4/teams/${teamId}`, { token: acme.token, body: { name: `Renamed ${id}` } }), (m) => expect(m.groups).toEqual([expect.objectContaining({ value: teamId, display: `Renamed ${id}` })])],
+      ['a role mapping for the team', () => app.request('POST', '/api/v4/role_mappings', { token: acme.token, body: { group: `renamed ${id}`, roles: ['admin'] } }), (m) => expect(m.roles).toContainEqual(expect.objectContaining({ value: 'admin', type: 'group' }))],
+      ['SQL on the kept IdP attributes', () => sql(`update member_idp_attributes set attributes = attributes || '{"nickName": "Amazing"}' where account_user_id = ?`, [id]), (m) => expect(m.nickName).toBe('Amazing')],
+      ['a SCIM PATCH removing the member from the group', () => req('PATCH', `/Groups/${teamId}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }] }), (m) => {
+        expect(m.groups ?? []).toEqual([]);
+        expect(m.roles ?? []).not.toContainEqual(expect.objectContaining({ type: 'group' }));
+      }],
+      ['a SCIM deactivation', () => req('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] }), (m) => expect(m.active).toBe(false)],
+    ];
+    for (const [what, change, shows] of steps) {
+      await listedAsGot(id);
+      expect((await stored(id))?.body, `stored before ${what}`).toBeTruthy();
+      const result = (await change()) as { status?: number } | undefined;
+      if (result && typeof result.status === 'number') expect(result.status, what).toBeLessThan(300);
+      expect((await stored(id))?.body, `marked stale by ${what}`).toBeNull();
+      shows(await listedAsGot(id));
+    }
+  });
+
+  it('is not marked stale by a sign-in (a column no document shows)', async () => {
+    const { id } = await createUser();
+    await listedAsGot(id);
+    const before = await stored(id);
+    await sql(`update users set last_sign_in_at = now() where id = (select user_id from account_users where id = ?)`, [id]);
+    expect(await stored(id)).toEqual(before);
+  });
+
+  it('answers lookups by userName from the same documents, and projections from them', async () => {
+    const { id, userName } = await createUser();
+    const lookup = async () => (await req('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body;
+    expect((await lookup()).Resources).toEqual([(await req('GET', `/Users/${id}`)).body]);
+    expect((await stored(id))?.body).toBeTruthy();
+    await req('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Admiral Hopper' }] });
+    const found = await lookup();
+    expect(found).toMatchObject({ totalResults: 1, startIndex: 1, itemsPerPage: 1 });
+    expect(found.Resources).toEqual([(await req('GET', `/Users/${id}`)).body]);
+    expect(found.Resources[0].displayName).toBe('Admiral Hopper');
+    const projected = await req('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&attributes=userName`);
+    expect(projected.body.Resources).toEqual([{ schemas: found.Resources[0].schemas, id, userName }]);
+  });
+
+  // PGlite has one connection, so a read never overlaps a write there.
+  describe.runIf(onPostgres())('while a change is being made (PostgreSQL)', () => {
+    it('never stores a document rendered before a change that committed while it was rendered', async () => {
+      const { id } = await createUser();
+      await listedAsGot(id);
+      // stale, so that the next list renders and stores it
+      await sql(`update users set given_name = 'Before', updated_at = now() where id = (select user_id from account_users where id = ?)`, [id]);
+      const blocker: Knex.Transaction = await app.database.knex.transaction();
+      try {
+        // a change in flight: its trigger has moved the version on and holds the document's row
+        await blocker.raw(`update users set given_name = 'After', updated_at = now() where id = (select user_id from account_users where id = ?)`, [id]);
+        const pending = req('GET', '/Users?startIndex=1&count=200');
+        // the list has read the member as before the change and waits to store what it rendered
+        for (let i = 0; ; i++) {
+          const rows = (await sql(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%insert into member_documents%'`)).rows as { n: number }[];
+          if (rows[0].n >= 1) break;
+          if (i > 500) throw new Error('never saw the list wait to store its documents');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await blocker.commit();
+        const listed = (await pending).body.Resources.find((r: { id: string }) => r.id === id);
+        expect(listed.name.givenName).toBe('Before');
+        expect((await stored(id))?.body).toBeNull();
+        expect((await listedAsGot(id)).name.givenName).toBe('After');
+      } finally {
+        if (!blocker.isCompleted()) await blocker.rollback();
+      }
+    });
+  });
+});
