@@ -20,6 +20,13 @@ import type { Knex } from 'knex';
  *   made by another format is not used.
  * - A member's row goes with the member (foreign key, cascade).
  */
+/** Tables of many rows per member, and the function that marks the documents their changes touch. */
+const CHILD_TABLES = [
+  ['user_emails', 'member_documents_contacts_changed'],
+  ['user_phones', 'member_documents_contacts_changed'],
+  ['team_members', 'member_documents_team_members_changed'],
+] as const;
+
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('member_documents', (t) => {
     t.text('account_user_id').primary().references('account_users.id').onDelete('CASCADE');
@@ -61,28 +68,39 @@ export async function up(knex: Knex): Promise<void> {
       is distinct from (new.name, new.given_name, new.family_name, new.user_name, new.time_zone, new.preferred_language, new.notify_push, new.notify_email, new.notify_sms, new.notify_voice, new.updated_at))
     execute function member_documents_user_changed()`);
 
-  // emails and phones: by their user, for each kind of change (a transition table per event)
+  // Emails and phones, by their user; team membership, by the member (a document lists the
+  // member's groups, and the roles groups grant). One trigger per event, each with its transition
+  // table(s): an update sees the rows before and after (a row moved to another user or member
+  // changes both documents).
   await knex.raw(`
     create function member_documents_contacts_changed() returns trigger language plpgsql as $$
     begin
-      perform member_documents_stale(array(select au.id from account_users au where au.user_id in (select c.user_id from changed_contacts c)));
+      if tg_op = 'UPDATE' then
+        perform member_documents_stale(array(select au.id from account_users au where au.user_id in (select c.user_id from old_rows c union select c.user_id from new_rows c)));
+      elsif tg_op = 'INSERT' then
+        perform member_documents_stale(array(select au.id from account_users au where au.user_id in (select c.user_id from new_rows c)));
+      else
+        perform member_documents_stale(array(select au.id from account_users au where au.user_id in (select c.user_id from old_rows c)));
+      end if;
       return null;
     end $$`);
-  for (const table of ['user_emails', 'user_phones']) {
-    await knex.raw(`create trigger member_documents_${table}_added after insert on ${table} referencing new table as changed_contacts for each statement execute function member_documents_contacts_changed()`);
-    await knex.raw(`create trigger member_documents_${table}_changed after update on ${table} referencing new table as changed_contacts for each statement execute function member_documents_contacts_changed()`);
-    await knex.raw(`create trigger member_documents_${table}_removed after delete on ${table} referencing old table as changed_contacts for each statement execute function member_documents_contacts_changed()`);
-  }
-
-  // team membership (a document lists the member's groups, and the roles groups grant)
   await knex.raw(`
     create function member_documents_team_members_changed() returns trigger language plpgsql as $$
     begin
-      perform member_documents_stale(array(select c.account_user_id from changed_team_members c));
+      if tg_op = 'UPDATE' then
+        perform member_documents_stale(array(select c.account_user_id from old_rows c union select c.account_user_id from new_rows c));
+      elsif tg_op = 'INSERT' then
+        perform member_documents_stale(array(select c.account_user_id from new_rows c));
+      else
+        perform member_documents_stale(array(select c.account_user_id from old_rows c));
+      end if;
       return null;
     end $$`);
-  await knex.raw('create trigger member_documents_team_members_added after insert on team_members referencing new table as changed_team_members for each statement execute function member_documents_team_members_changed()');
-  await knex.raw('create trigger member_documents_team_members_removed after delete on team_members referencing old table as changed_team_members for each statement execute function member_documents_team_members_changed()');
+  for (const [table, fn] of CHILD_TABLES) {
+    await knex.raw(`create trigger member_documents_${table}_added after insert on ${table} referencing new table as new_rows for each statement execute function ${fn}()`);
+    await knex.raw(`create trigger member_documents_${table}_changed after update on ${table} referencing old table as old_rows new table as new_rows for each statement execute function ${fn}()`);
+    await knex.raw(`create trigger member_documents_${table}_removed after delete on ${table} referencing old table as old_rows for each statement execute function ${fn}()`);
+  }
 
   // a team's name: its members' groups show it, and role mappings match it
   await knex.raw(`
@@ -110,7 +128,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     create function member_documents_idp_attributes_changed() returns trigger language plpgsql as $$
     begin
-      perform member_documents_stale(array[coalesce(new.account_user_id, old.account_user_id)]);
+      perform member_documents_stale(array[new.account_user_id, old.account_user_id]);
       return null;
     end $$`);
   await knex.raw('create trigger member_documents_idp_attributes_changed after insert or update or delete on member_idp_attributes for each row execute function member_documents_idp_attributes_changed()');
@@ -123,14 +141,12 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop function member_documents_role_mapping_changed');
   await knex.raw('drop trigger member_documents_team_renamed on teams');
   await knex.raw('drop function member_documents_team_renamed');
-  await knex.raw('drop trigger member_documents_team_members_removed on team_members');
-  await knex.raw('drop trigger member_documents_team_members_added on team_members');
-  await knex.raw('drop function member_documents_team_members_changed');
-  for (const table of ['user_phones', 'user_emails']) {
+  for (const [table] of CHILD_TABLES) {
     await knex.raw(`drop trigger member_documents_${table}_removed on ${table}`);
     await knex.raw(`drop trigger member_documents_${table}_changed on ${table}`);
     await knex.raw(`drop trigger member_documents_${table}_added on ${table}`);
   }
+  await knex.raw('drop function member_documents_team_members_changed');
   await knex.raw('drop function member_documents_contacts_changed');
   await knex.raw('drop trigger member_documents_user_changed on users');
   await knex.raw('drop function member_documents_user_changed');

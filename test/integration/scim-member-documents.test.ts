@@ -108,6 +108,20 @@ describe('a list of users answered from stored documents', () => {
     }
   });
 
+  it('marks both members stale when an email moves from one person to another', async () => {
+    const from = await createUser();
+    const to = await createUser();
+    const moved = uniqueEmail('moved');
+    await sql(`insert into user_emails (id, user_id, email, type) select 'em_moved_' || ?, user_id, ?, 'other' from account_users where id = ?`, [from.id, moved, from.id]);
+    await listedAsGot(from.id);
+    await listedAsGot(to.id);
+    await sql(`update user_emails set user_id = (select user_id from account_users where id = ?) where email = ?`, [to.id, moved]);
+    expect((await stored(from.id))?.body).toBeNull();
+    expect((await stored(to.id))?.body).toBeNull();
+    expect((await listedAsGot(from.id)).emails.map((e: { value: string }) => e.value)).not.toContain(moved);
+    expect((await listedAsGot(to.id)).emails.map((e: { value: string }) => e.value)).toContain(moved);
+  });
+
   it('is not marked stale by a sign-in (a column no document shows)', async () => {
     const { id } = await createUser();
     await listedAsGot(id);
