@@ -3,7 +3,7 @@ import type { Queryable } from '../../db/database.js';
 import { StatementTemplates, statementTemplate } from '../../db/statement-template.js';
 import { compileCondition, type ConditionSchema, type FieldSpec, orderBySql } from '../condition-store.js';
 import type { ListResult } from '../query.js';
-import { teamQuery, type TeamRecord } from '../teams/teams-store.js';
+import { teamQuery, type TeamRecord, teamUpdatedAtSql } from '../teams/teams-store.js';
 import { hydrate, lockedRow, lockingMemberQuery, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
 import { ENTERPRISE_KEYS, type MemberField, type MemberQuery, type MemberSortField, type TeamField, type TeamQuery, type TeamSortField } from './directory-filter.js';
 import { PAGE_DOCUMENT_COLUMNS, type PageDocument, pageDocuments } from './member-documents.js';
@@ -232,7 +232,7 @@ const TEAM_FIELD_SQL: Record<TeamField, FieldSpec> = {
   external_id: text('t.external_id', { caseExact: true }),
   name: text('t.name'),
   created_at: { sql: 't.created_at', type: 'timestamp' },
-  updated_at: { sql: 't.updated_at', type: 'timestamp' },
+  updated_at: { sql: teamUpdatedAtSql('t'), type: 'timestamp' },
   'member.id': text('tm.account_user_id', { caseExact: true, collection: 'member' }),
 };
 

@@ -5,7 +5,7 @@ import { Invalid, NotFound, requireVersion, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { existingMembershipIds, type Page } from '../users/account-users-store.js';
 import {
-  addAccountMembersToTeam, addTeamMembers, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, removeAllTeamMembers, removeTeamMembers,
+  addAccountMembersToTeam, addTeamMembers, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, readTeamWith, removeAllTeamMembers, removeTeamMembers,
   type TeamRecord, type TeamRow, teamMemberIds, updateTeam,
 } from './teams-store.js';
 
@@ -81,15 +81,20 @@ export class TeamsService {
   }
 
   /**
-   * Applies the changes in order inside the caller's transaction: the team row is locked (concurrent
-   * changes to one team queue), each member added or removed is one row inserted or deleted, never
-   * the whole team read and written back. One audit event when anything changed; the version (the
-   * SCIM ETag) moves with member changes too. `expectedVersion` is the caller's If-Match.
-   * Answers the team row as it now is.
+   * Applies the changes in order inside the caller's transaction: each member added or removed is
+   * one row inserted or deleted, never the whole team read and written back. The team row is
+   * share-locked when only members are added or removed (such changes to one team run side by
+   * side), and locked for update otherwise (a rename, a whole member list, an If-Match: they run
+   * alone). One audit event when anything changed; the version (the SCIM ETag) moves with member
+   * changes too (migration 009). `expectedVersion` is the caller's If-Match, compared under the
+   * lock. Answers the team row as it now is.
    */
   async changeIn(trx: Trx, ctx: Context, id: string, changes: readonly TeamChange[], options: { expectedVersion?: number; fields?: TeamFields } = {}): Promise<TeamRow> {
     requireAccountManager(ctx, 'change teams');
-    const team = await lockTeam(trx, ctx.accountId, id);
+    // Adding and removing members is row by row, so changes to one team's members need not wait
+    // for each other; anything that writes the team's row, or compares its version, waits for them.
+    const membersOnly = options.expectedVersion === undefined && changes.every((c) => c.kind === 'add_members' || c.kind === 'remove_members' || c.kind === 'remove_all_members');
+    const team = await lockTeam(trx, ctx.accountId, id, membersOnly ? 'share' : 'update');
     if (!team) throw new NotFound('team', id);
     requireVersion('team', id, team.version, options.expectedVersion);
     const update: Parameters<typeof updateTeam>[3] = {};
@@ -135,7 +140,10 @@ export class TeamsService {
     const audit: Record<string, unknown> = { ...update };
     if (added.size || removed.size) audit.members = { added: [...added], removed: [...removed] };
     if (!Object.keys(audit).length) return team;
-    return updateTeam(trx, ctx.accountId, id, update, auditWith(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes: audit }));
+    const event = auditWith(trx, ctx, { action: 'team.update', targetType: 'team', targetId: id, changes: audit });
+    // member changes move the version without the row (migration 009): read it as they left it
+    if (!Object.keys(update).length) return readTeamWith(trx, ctx.accountId, id, event);
+    return updateTeam(trx, ctx.accountId, id, update, event);
   }
 
   /** `expectedVersion` (If-Match) is compared under the team's lock, inside the delete. */

@@ -35,9 +35,26 @@ async function translateUnique<T>(name: string | undefined, work: Promise<T>): P
   }
 }
 
+/**
+ * A team's version (its ETag) and last change as the team's row and the member changes counted
+ * for it (team_member_changes, migration 009) make them: member changes move them without writing
+ * the team's row, so that changes to one group's members do not queue on that row's lock.
+ * `alias` names the teams row.
+ */
+export function teamVersionSql(alias: string): string {
+  return `(${alias}.version + coalesce((select sum(c.changes) from team_member_changes c where c.team_id = ${alias}.id), 0))::int`;
+}
+export function teamUpdatedAtSql(alias: string): string {
+  return `greatest(${alias}.updated_at, (select max(c.changed_at) from team_member_changes c where c.team_id = ${alias}.id))`;
+}
+
+/** A TeamRow's columns read from the teams row `alias`. */
+const teamColumns = (alias: string): string =>
+  `${alias}.id, ${alias}.account_id, ${alias}.name, ${alias}.description, ${alias}.external_id, ${alias}.created_at, ${teamVersionSql(alias)} as version, ${teamUpdatedAtSql(alias)} as updated_at`;
+
 /** Teams with their member ids; `withMembers: false` skips the member list (large groups). */
 export function teamQuery(q: Queryable, accountId: string, withMembers = true): Knex.QueryBuilder {
-  const query = q('teams as t').where('t.account_id', accountId).select('t.*');
+  const query = q('teams as t').where('t.account_id', accountId).select(q.raw(teamColumns('t')));
   return withMembers
     ? query.select(q.raw(`coalesce((select array_agg(tm.account_user_id order by tm.created_at, tm.account_user_id) from team_members tm where tm.team_id = t.id), '{}') as member_ids`))
     : query.select(q.raw(`'{}'::text[] as member_ids`));
@@ -53,9 +70,27 @@ export async function listTeams(q: Queryable, accountId: string, page: Page): Pr
   return { rows: rows as TeamRecord[], total: Number(count) };
 }
 
-/** Locks the team row so that concurrent member changes to one team queue rather than interleave. */
-export async function lockTeam(q: Queryable, accountId: string, id: string): Promise<TeamRow | undefined> {
-  return (await q('teams').where({ account_id: accountId, id }).forUpdate().first()) as TeamRow | undefined;
+/**
+ * Locks the team row for the rest of the transaction and reads it. `update` (FOR UPDATE): the team
+ * itself changes, or its version must not move until COMMIT (an If-Match); every other change to
+ * the team waits. `share` (FOR SHARE): members are added or removed, which concurrent member
+ * changes may do at the same time; only an `update` lock waits for them (and they for it).
+ *
+ * Under `update` the row is read by a second statement: a lock that had to wait for a member
+ * change answers the locked row as it now is, but counts the member changes (the version) in the
+ * snapshot taken before the wait, without the change it waited for. Once the lock is held no
+ * member change is open, so the next statement counts them all.
+ */
+export async function lockTeam(q: Queryable, accountId: string, id: string, mode: 'update' | 'share' = 'update'): Promise<TeamRow | undefined> {
+  const read = () => q('teams as t').where({ 't.account_id': accountId, 't.id': id }).select(q.raw(teamColumns('t')));
+  if (mode === 'share') return (await read().forShare().first()) as TeamRow | undefined;
+  const locked = await q('teams').where({ account_id: accountId, id }).forUpdate().first('id');
+  return locked ? ((await read().first()) as TeamRow) : undefined;
+}
+
+/** The team row as it now is, read by the statement that writes `audit` (a data-modifying WITH). */
+export async function readTeamWith(q: Queryable, accountId: string, id: string, audit: AuditInsert): Promise<TeamRow> {
+  return (await q('teams as t').with('audit_event', audit).where({ 't.account_id': accountId, 't.id': id }).select(q.raw(teamColumns('t'))).first()) as TeamRow;
 }
 
 export async function insertTeam(q: Queryable, row: Pick<TeamRow, 'id' | 'account_id' | 'name' | 'description' | 'external_id'>): Promise<void> {
@@ -64,9 +99,10 @@ export async function insertTeam(q: Queryable, row: Pick<TeamRow, 'id' | 'accoun
 
 /** Applies the changes and bumps version and updated_at; answers the row as it now is. `audit`, when given, is written by the same statement. */
 export async function updateTeam(q: Queryable, accountId: string, id: string, changes: TeamUpdate, audit?: AuditInsert): Promise<TeamRow> {
-  const update = q('teams');
-  if (audit) update.with('audit_event', audit);
-  const [updated] = (await translateUnique(changes.name, update.where({ account_id: accountId, id }).update({ ...changes, version: q.raw('version + 1'), updated_at: q.fn.now() }, '*'))) as TeamRow[];
+  const update = q('teams').where({ account_id: accountId, id }).update({ ...changes, version: q.raw('version + 1'), updated_at: q.fn.now() }, '*');
+  const statement = q.with('updated', update).from('updated as t').select(q.raw(teamColumns('t')));
+  if (audit) statement.with('audit_event', audit);
+  const [updated] = (await translateUnique(changes.name, statement)) as TeamRow[];
   return updated;
 }
 
