@@ -44,10 +44,13 @@ async function main(): Promise<void> {
     };
 
     const [id] = seeded.memberIds;
-    await send('lookup existing', 'GET', oktaLookupPath(seeded.userNames[3]));
+    // lists answer from stored documents: the first read renders and stores them, the next reads them
+    await send('lookup existing (document rendered)', 'GET', oktaLookupPath(seeded.userNames[3]));
+    await send('lookup existing (document stored)', 'GET', oktaLookupPath(seeded.userNames[3]));
     await send('lookup missing', 'GET', oktaLookupPath('nobody@bench.example'));
     await send('entra lookup', 'GET', entraLookupPath(seeded.userNames[3]));
-    await send('page', 'GET', pagePath(501));
+    await send('page (documents rendered)', 'GET', pagePath(501));
+    await send('page (documents stored)', 'GET', pagePath(501));
     await send('post (okta)', 'POST', '/scim/v2/Users', oktaCreateBody('trace'));
     await send('post (entra)', 'POST', '/scim/v2/Users', entraCreateBody('entra.trace@bench.example', 'trace'));
     const doc = await send('get', 'GET', `/scim/v2/Users/${id}`);
