@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   let server: Server | undefined;
   try {
     const seeded = await seed(database.knex, { users: 1000, teams: 10, teamSize: 50, bigGroupSize: 500 }, () => {});
-    const services = createServices(database.knex);
+    // with the change feed, as the server runs: the SCIM token is checked once, then cached
+    const services = createServices(database.knex, database.changes);
     const config = { ...loadConfig({}), publicUrl: 'http://127.0.0.1' };
     const app = createApp({ config, database, services });
     server = await new Promise<Server>((resolve) => {
