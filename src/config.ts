@@ -7,6 +7,12 @@ export interface Config {
   publicUrl: string;
   /** PostgreSQL connection string; when absent the embedded database in dataDir is used. */
   databaseUrl: string | undefined;
+  /**
+   * Where the one connection that LISTENs for changes made by other instances connects (SCIM
+   * token revocations): databaseUrl unless given. A pooler in transaction mode cannot carry a
+   * LISTEN, so behind one this names PostgreSQL itself.
+   */
+  listenUrl: string | undefined;
   dataDir: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** Largest accepted request body, in bytes. */
@@ -50,6 +56,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', '(hidden)', 'a postgres:// or postgresql:// URL');
   }
+  const listenUrl = env.DATABASE_LISTEN_URL || undefined;
+  if (listenUrl && !databaseUrl) throw new ConfigError('DATABASE_LISTEN_URL', '(hidden)', 'unset when DATABASE_URL is unset (the embedded database needs no LISTEN)');
+  if (listenUrl && !/^postgres(ql)?:\/\//.test(listenUrl)) {
+    throw new ConfigError('DATABASE_LISTEN_URL', '(hidden)', 'a postgres:// or postgresql:// URL');
+  }
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel, LOG_LEVELS.join(', '));
   return {
@@ -57,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     publicUrl,
     databaseUrl,
+    listenUrl: listenUrl ?? databaseUrl,
     dataDir: path.resolve(env.DATA_DIR || './data'),
     logLevel,
     bodyLimitBytes: 1024 * 1024,

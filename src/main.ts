@@ -15,7 +15,7 @@ export interface Running {
 
 /** config -> database -> migrations -> app -> listen. Answers a handle whose stop() drains and closes. */
 export async function start(config: Config): Promise<Running> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, listenUrl: config.listenUrl, dataDir: config.dataDir });
   try {
     const ran = await migrateLatest(database.knex);
     if (ran.length) logger.info('migrations applied', { migrations: ran });

@@ -28,6 +28,8 @@ export interface Database {
 export interface DatabaseOptions {
   /** postgres:// URL. When absent, the embedded database is used. */
   databaseUrl?: string;
+  /** Where the change feed's LISTEN connection goes (config.ts listenUrl); databaseUrl unless given. */
+  listenUrl?: string;
   /** Directory of the embedded database. Ignored with databaseUrl. */
   dataDir?: string;
   /** Embedded database in memory (tests). */
@@ -57,7 +59,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         debug: (message: unknown) => logger.debug('knex', { detail: String(message) }),
       },
     });
-    const changes = new PostgresChangeFeed(options.databaseUrl);
+    const changes = new PostgresChangeFeed(options.listenUrl ?? options.databaseUrl);
     return {
       knex,
       kind: 'postgres',

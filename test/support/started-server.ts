@@ -102,7 +102,14 @@ export async function scratchEnvironment(extra: NodeJS.ProcessEnv = {}): Promise
   return { env, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
 }
 
-export async function startServer(options: { accountName?: string; ownerEmail?: string } = {}): Promise<StartedServer> {
+export interface StartOptions {
+  accountName?: string;
+  ownerEmail?: string;
+  /** More environment for the server (not the CLI), made from the scratch environment (e.g. from its DATABASE_URL). */
+  serverEnv?: (env: NodeJS.ProcessEnv) => NodeJS.ProcessEnv;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<StartedServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // The server logs (warnings and errors, JSON lines) are kept for output(), even under vitest's LOG_SILENT.
@@ -117,7 +124,7 @@ export async function startServer(options: { accountName?: string; ownerEmail?: 
     );
     const scim = await cliJson<{ token: string; base_url: string }>(['scim-token', 'create', '--account', account.account.id, '--name', 'conformance', '--json'], env);
 
-    const started = spawn(process.execPath, ['bin/rollcall.js', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = spawn(process.execPath, ['bin/rollcall.js', 'serve'], { cwd: ROOT, env: { ...env, ...options.serverEnv?.(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     let output = '';
     started.stdout!.on('data', (d: Buffer) => (output += d));
