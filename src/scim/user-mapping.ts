@@ -22,6 +22,8 @@ const present = (v: unknown): boolean => v !== undefined && v !== null && v !== 
 /** Attributes kept as sent (member_idp_attributes), by their SCIM names. */
 const KEPT = ['nickName', 'profileUrl', 'title', 'userType', 'addresses', 'preferredLanguage', 'locale'] as const;
 const KEPT_NAME_PARTS = ['formatted', 'middleName', 'honorificPrefix', 'honorificSuffix'] as const;
+/** The attributes the kept ones are read from (keptAttributes): a PATCH that names none of them leaves the kept attributes as they are. */
+const KEPT_FROM: readonly string[] = [...KEPT, 'name', 'phoneNumbers'];
 
 export function etagOf(version: number): string {
   return `W/"${version}"`;
@@ -134,7 +136,8 @@ export function keptAttributes(doc: Json): Json {
 export interface UserWrite {
   user: ProfileChanges;
   membership: MembershipChanges;
-  idp: Json;
+  /** What is kept as sent (replacing what was), or undefined when a PATCH named none of it: those are left as they are. */
+  idp?: Json;
 }
 
 /**
@@ -194,7 +197,11 @@ export function toUserWrite(doc: Json, touched?: ReadonlySet<string>): UserWrite
     const roles = rolesFrom(doc, has('roles'), has(URN.rollcall));
     if (roles !== undefined) membership.roles_from_idp = roles;
   }
-  return { user, membership, idp: keptAttributes(doc) };
+  // Not read again for a PATCH that named none of them (Okta's `active`): the kept attributes as the
+  // document shows them may differ from those stored (name.formatted and preferredLanguage show the
+  // profile's when none were sent), and writing that difference is no change the PATCH asked for.
+  const keepsAttributes = !touched || KEPT_FROM.some((attr) => touched.has(attr));
+  return { user, membership, idp: keepsAttributes ? keptAttributes(doc) : undefined };
 }
 
 export function toCreateInput(write: UserWrite): CreateAccountUser {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveIdpAttributes } from '../../src/domain/directory/directory-store.js';
+import { eventRow } from '../../src/domain/audit/audit-service.js';
 import { lockMembership, updateMembership } from '../../src/domain/users/account-users-store.js';
 import { onPostgres } from '../support/test-database.js';
 import { type ScimRequest, scimClient } from '../support/scim-client.js';
@@ -140,6 +141,12 @@ describe('SCIM PATCH under concurrency', () => {
   // PGlite has one connection, so requests never overlap there. On PostgreSQL a PATCH that waited
   // for another transaction's lock on the member reads the member after that transaction's change.
   describe.runIf(onPostgres())('lined up behind a change to the same member (PostgreSQL)', () => {
+    /** What a concurrent write of the member does to its row: the version moved (with its audit event). */
+    async function bumpVersion(trx: Knex.Transaction, id: string) {
+      const ctx = { accountId: acme.accountId, actor: { type: 'system' as const }, channel: 'cli' as const };
+      await updateMembership(trx, acme.accountId, id, { changes: {}, audit: eventRow(ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id }) });
+    }
+
     async function waitForLockWaiter() {
       for (let i = 0; i < 500; i++) {
         const rows = (await app.database.knex.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows as { n: number }[];
@@ -156,7 +163,7 @@ describe('SCIM PATCH under concurrency', () => {
         expect(await lockMembership(blocker, acme.accountId, user.id)).toBeTruthy();
         // what a concurrent write of the member does: new kept attributes, the version moved
         await saveIdpAttributes(blocker, user.id, { title: 'Rear Admiral', nickName: 'Amazing' });
-        await updateMembership(blocker, acme.accountId, user.id, {});
+        await bumpVersion(blocker, user.id);
         const pending = patch(user.id, { op: 'replace', path: 'userType', value: 'Officer' });
         await waitForLockWaiter();
         await blocker.commit();
@@ -174,7 +181,7 @@ describe('SCIM PATCH under concurrency', () => {
       const blocker: Knex.Transaction = await app.database.knex.transaction();
       try {
         expect(await lockMembership(blocker, acme.accountId, user.id)).toBeTruthy();
-        await updateMembership(blocker, acme.accountId, user.id, {});
+        await bumpVersion(blocker, user.id);
         const pending = patch(user.id, { op: 'replace', path: 'title', value: 'Commodore' });
         const stale = req('PATCH', `/Users/${user.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Admiral' }] }, { 'if-match': user.meta.version });
         await waitForLockWaiter();

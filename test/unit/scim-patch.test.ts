@@ -79,6 +79,28 @@ describe('PATCH normalisation (Okta, Entra, aadOptscim062020)', () => {
       }
     }
   });
+
+  it('changes the document and nothing it refers to (the member it was built from is read under its lock, not copied)', () => {
+    const enterprise = { department: 'Math', manager: { value: 'au_9', displayName: 'Charles' } };
+    const addresses = [{ type: 'work', locality: 'London', primary: true }];
+    const emails = [{ value: 'ada@example.com', type: 'work', primary: true }];
+    const doc: Record<string, unknown> = { ...user(), emails, addresses, [ENTERPRISE]: enterprise };
+    const snapshot = structuredClone({ enterprise, addresses, emails });
+    apply(
+      doc,
+      patch(
+        { op: 'replace', path: `${ENTERPRISE}:department`, value: 'Engines' },
+        { op: 'remove', path: `${ENTERPRISE}:manager.displayName` },
+        { op: 'replace', path: 'addresses[type eq "work"].locality', value: 'Paris' },
+        { op: 'add', path: 'emails', value: [{ value: 'ada@home.example.com', type: 'home', primary: true }] },
+        { op: 'remove', path: 'emails[type eq "work"].primary' },
+      ),
+    );
+    expect(doc[ENTERPRISE]).toEqual({ department: 'Engines', manager: { value: 'au_9' } });
+    expect(doc.addresses).toEqual([{ type: 'work', locality: 'Paris', primary: true }]);
+    expect(doc.emails).toEqual([{ value: 'ada@example.com', type: 'work' }, { value: 'ada@home.example.com', type: 'home', primary: true }]);
+    expect({ enterprise, addresses, emails }).toEqual(snapshot);
+  });
 });
 
 describe('Group PATCH as team changes', () => {

@@ -22,7 +22,8 @@ function actorOf(ctx: Context): { actor_type: string; actor_id: string | null } 
   }
 }
 
-function eventRow(ctx: Context, entry: AuditEntry): Omit<AuditEventRow, 'created_at'> {
+/** The row of one event: for a store that writes it in the statement of the change it describes. */
+export function eventRow(ctx: Context, entry: AuditEntry): Omit<AuditEventRow, 'created_at'> {
   return {
     id: newId('aud'),
     account_id: ctx.accountId,

@@ -25,6 +25,23 @@ export function auditEventInsert(q: Queryable, row: Omit<AuditEventRow, 'created
   return q('audit_events').insert({ ...row, changes: JSON.stringify(row.changes) });
 }
 
+/** An event's row as a statement binds it: `changes` as JSON text (or statement-template placeholders for them all). */
+export type AuditEventBinding = Omit<AuditEventRow, 'created_at' | 'changes'> & { changes: string };
+
+/**
+ * The insert of one event whose `changes` (JSON text) get keys the statement itself computes: each
+ * a subquery answering one jsonb value, set when that value is not null. For an event that names
+ * what the database holds when the change is written (the schedules a deactivated member is still
+ * on): read by the statement that writes the change, not by a round trip of its own.
+ */
+export function auditEventInsertComputing(q: Queryable, row: AuditEventBinding, computed: Readonly<Record<string, Knex.QueryBuilder>>): AuditInsert {
+  let changes: Knex.Raw = q.raw('?::jsonb', [row.changes]);
+  for (const [key, value] of Object.entries(computed)) {
+    changes = q.raw(`? || coalesce((select jsonb_build_object(?::text, c.value) from (select ? as value) c where c.value is not null), '{}'::jsonb)`, [changes, key, value]);
+  }
+  return q('audit_events').insert({ ...row, changes });
+}
+
 export async function insertAuditEvent(q: Queryable, row: Omit<AuditEventRow, 'created_at'>): Promise<void> {
   await auditEventInsert(q, row);
 }

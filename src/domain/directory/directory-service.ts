@@ -99,18 +99,20 @@ export class DirectoryService {
 
   /**
    * Locks the member and reads it whole (one statement), then applies `update`: the changes, or a
-   * function of the member as locked (a SCIM PATCH applies its operations to what it reads here, so
-   * no concurrent change can come between its read and its write). `idp` replaces the kept
-   * attributes when given; a change of those alone still bumps the version and is audited, and with
-   * other changes it is named in the same audit event. The member is read again only when the
+   * function of the member as locked, which reads it without changing it (a SCIM PATCH applies its
+   * operations to a document built from what it reads here, so no concurrent change can come
+   * between its read and its write). `idp` replaces the kept attributes when given; a change of
+   * those alone still bumps the version and is audited, and with other changes it is named in the
+   * same audit event. The member is read again only when the
    * update cannot tell what it became (emails, phones or teams written).
    */
   async updateMember(ctx: Context, id: string, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate)): Promise<DirectoryMember> {
     return transact(this.db, async (trx) => {
       const current = await lockDirectoryMember(trx, ctx.accountId, id);
       if (!current) throw new NotFound('account_user', id);
-      // the function gets a copy: what it changes in place must not change what the update compares with
-      const { changes, idp } = typeof update === 'function' ? update(structuredClone(current)) : update;
+      // the function reads the member and must not change it (the update compares with it): no copy
+      // is made for it (a structuredClone of the member was ~1.5% of a PATCH's server CPU)
+      const { changes, idp } = typeof update === 'function' ? update(current) : update;
       // jsonb keeps keys in its own order: compare as values, or every write would rewrite them
       const idpChanged = idp !== undefined && canonicalJson(current.idp) !== canonicalJson(idp);
       if (idpChanged) requireAccountManager(ctx, "change a member's attributes");

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
 import { Conflict, show } from '../errors.js';
@@ -166,7 +167,20 @@ export async function countOverrides(q: Queryable, scheduleId: string): Promise<
  * ended, or an override that has not ended (now() is the transaction's start).
  */
 export async function schedulesNamingMember(q: Queryable, accountId: string, accountUserId: string): Promise<{ id: string; name: string }[]> {
-  return (await q('schedules as s')
+  return (await schedulesNamingMemberQuery(q, accountId, accountUserId).orderBy([{ column: 's.name' }, { column: 's.id' }]).select('s.id', 's.name')) as { id: string; name: string }[];
+}
+
+/**
+ * schedulesNamingMember as one jsonb value, for a statement that records it (the audit event of a
+ * deactivation, written by the membership's UPDATE): the same {id, name} in the same order, or
+ * null when there are none. `accountId` and `accountUserId` may be statement-template placeholders.
+ */
+export function schedulesNamingMemberJson(q: Queryable, accountId: string, accountUserId: string): Knex.QueryBuilder {
+  return schedulesNamingMemberQuery(q, accountId, accountUserId).select(q.raw(`jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name) order by s.name, s.id)`));
+}
+
+function schedulesNamingMemberQuery(q: Queryable, accountId: string, accountUserId: string): Knex.QueryBuilder {
+  return q('schedules as s')
     .where('s.account_id', accountId)
     .where((w) =>
       w
@@ -187,9 +201,7 @@ export async function schedulesNamingMember(q: Queryable, accountId: string, acc
             .where('o.account_user_id', accountUserId)
             .where('o.ends_at', '>', q.fn.now()),
         ),
-    )
-    .orderBy([{ column: 's.name' }, { column: 's.id' }])
-    .select('s.id', 's.name')) as { id: string; name: string }[];
+    );
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { auditWith, recordAudit } from '../audit/audit-service.js';
+import { auditWith, eventRow, recordAudit } from '../audit/audit-service.js';
 import { lockAccount } from '../accounts/accounts-store.js';
 import { type Context, parseRole, type Role, ROLES, requireAccountManager, transact, type Trx } from '../context.js';
 import { Conflict, Invalid, NotFound, requireVersion, show } from '../errors.js';
@@ -174,11 +174,10 @@ export class AccountUsersService {
       if (roles.join() !== [...locked.roles].sort().join()) update.roles = audit.roles = roles;
     }
     if (membership.active !== undefined && membership.active !== locked.active) update.active = audit.active = membership.active;
-    if (update.active === false) {
-      // Deactivation is never refused (rule 3); the member keeps their shifts, and the event says so.
-      const scheduled = await schedulesNamingMember(trx, ctx.accountId, id);
-      if (scheduled.length) audit.still_scheduled_on = scheduled;
-    }
+    // Deactivation is never refused (rule 3); the member keeps their shifts, and the event says so
+    // (still_scheduled_on): read by the UPDATE below, under the lock on the member, which anyone
+    // putting the member on a schedule share-locks first.
+    const recordStillScheduled = update.active === false;
     if (membership.external_id !== undefined && membership.external_id !== locked.external_id) update.external_id = audit.external_id = membership.external_id;
     if (membership.enterprise !== undefined && JSON.stringify(membership.enterprise) !== JSON.stringify(locked.enterprise)) {
       update.enterprise = membership.enterprise;
@@ -192,7 +191,8 @@ export class AccountUsersService {
     }
     Object.assign(audit, alsoChanged);
     if (!Object.keys(audit).length) return locked;
-    const row = await updateMembership(trx, ctx.accountId, id, update, [auditWith(trx, ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit }), ...companions]);
+    const event = eventRow(ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit });
+    const row = await updateMembership(trx, ctx.accountId, id, { changes: update, audit: event, recordStillScheduled }, companions);
     // team ids and the roles teams grant are the membership's read model: read again when they moved
     return user && !teamsChanged ? { ...locked, ...row, user } : undefined;
   }

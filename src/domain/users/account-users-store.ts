@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
-import { statementTemplate } from '../../db/statement-template.js';
-import type { AuditInsert } from '../audit/audit-store.js';
+import { StatementTemplates, statementTemplate } from '../../db/statement-template.js';
+import { type AuditEventRow, type AuditInsert, auditEventInsertComputing } from '../audit/audit-store.js';
 import type { Role } from '../context.js';
 import { GRANTED_ROLES_JSON, type GrantedRole } from '../roles/role-mappings-store.js';
+import { schedulesNamingMemberJson } from '../schedules/schedules-store.js';
 import { Conflict } from '../errors.js';
 import { EMAILS_JSON, PHONES_JSON, USER_COLUMNS, type UserRecord } from './users-store.js';
 
@@ -59,10 +60,13 @@ export function membershipQuery(q: Queryable, accountId: string): Knex.QueryBuil
     );
 }
 
+/** The user's columns as membershipQuery names them. */
+const USER_COLUMN_ALIASES = USER_COLUMNS.map((c) => [c, `u_${c}`] as const);
+
 export function hydrate(rows: readonly Record<string, unknown>[]): MembershipRecord[] {
   return rows.map((row) => {
     const user: Record<string, unknown> = { emails: row.u_emails, phones: row.u_phones };
-    for (const c of USER_COLUMNS) user[c] = row[`u_${c}`];
+    for (const [c, alias] of USER_COLUMN_ALIASES) user[c] = row[alias];
     const membership: Record<string, unknown> = { team_ids: row.team_ids ?? [], granted_roles: row.granted_roles ?? [], user };
     for (const c of MEMBERSHIP_COLUMNS) membership[c] = row[c];
     return membership as unknown as MembershipRecord;
@@ -154,16 +158,88 @@ export async function insertMembership(q: Queryable, row: MembershipInsert, comp
   }
 }
 
-/** Applies the changes and bumps version and updated_at; answers the row as it now is. `companions` are written by the same statement. */
-export async function updateMembership(q: Queryable, accountId: string, id: string, changes: MembershipUpdate, companions: CompanionWrites = []): Promise<MembershipRow> {
-  const row: Record<string, unknown> = { ...changes };
-  if (changes.enterprise) row.enterprise = JSON.stringify(changes.enterprise);
-  const update = withCompanions(q('account_users'), companions);
-  const [updated] = (await update
-    .where({ account_id: accountId, id })
-    .update({ ...row, version: q.raw('version + 1'), updated_at: q.fn.now() })
-    .returning(MEMBERSHIP_COLUMNS)) as MembershipRow[];
-  return updated;
+/** A change to a membership with its audit event, written by one statement. */
+export interface AuditedMembershipUpdate {
+  changes: MembershipUpdate;
+  audit: Omit<AuditEventRow, 'created_at'>;
+  /**
+   * The event also records the schedules that still name the member (`still_scheduled_on`, left
+   * out when none): read by the UPDATE itself, so after the membership's lock was taken.
+   */
+  recordStillScheduled?: boolean;
+}
+
+/** The membership columns a change sets, in the order its statement names them. */
+const UPDATABLE_COLUMNS = ['roles', 'active', 'external_id', 'enterprise'] as const;
+type UpdatableColumn = (typeof UPDATABLE_COLUMNS)[number];
+
+/** A value the statement binds, by name: a statement-template placeholder, or the value itself. */
+type Bind = <T>(name: string) => T;
+
+/**
+ * The UPDATE of a membership (the columns given; version and updated_at bumped) with its audit
+ * event as a data-modifying WITH. Built from `bind` so that one builder serves both the compiled
+ * template and a statement built per request.
+ */
+function auditedUpdateStatement(q: Queryable, columns: readonly UpdatableColumn[], recordStillScheduled: boolean, bind: Bind): Knex.QueryBuilder {
+  const audit = auditEventInsertComputing(
+    q,
+    {
+      id: bind('audit_id'),
+      account_id: bind('audit_account_id'),
+      actor_type: bind('audit_actor_type'),
+      actor_id: bind('audit_actor_id'),
+      channel: bind('audit_channel'),
+      action: bind('audit_action'),
+      target_type: bind('audit_target_type'),
+      target_id: bind('audit_target_id'),
+      changes: bind('audit_changes'),
+      request_id: bind('audit_request_id'),
+    },
+    recordStillScheduled ? { still_scheduled_on: schedulesNamingMemberJson(q, bind('account_id'), bind('id')) } : {},
+  );
+  const set: Record<string, unknown> = {};
+  for (const column of columns) set[column] = bind(column);
+  return q('account_users')
+    .with('audit_event', audit)
+    .where({ account_id: bind<string>('account_id'), id: bind<string>('id') })
+    .update({ ...set, version: q.raw('version + 1'), updated_at: q.fn.now() })
+    .returning(MEMBERSHIP_COLUMNS);
+}
+
+// compiled once per shape (the columns set, and whether the event reads the schedules): at most
+// 2^4 * 2 texts; only a change with companions beyond its audit event is built per request
+const auditedUpdates = new StatementTemplates(2 ** UPDATABLE_COLUMNS.length * 2);
+
+/**
+ * Applies the changes, bumps version and updated_at and writes the audit event, in one statement;
+ * answers the row as it now is. `companions` (the kept IdP attributes) are written by the same statement.
+ */
+export async function updateMembership(q: Queryable, accountId: string, id: string, update: AuditedMembershipUpdate, companions: CompanionWrites = []): Promise<MembershipRow> {
+  const columns = UPDATABLE_COLUMNS.filter((c) => update.changes[c] !== undefined);
+  const recordStillScheduled = update.recordStillScheduled === true;
+  const { audit, changes } = update;
+  const values: Record<string, unknown> = {
+    account_id: accountId,
+    id,
+    audit_id: audit.id,
+    audit_account_id: audit.account_id,
+    audit_actor_type: audit.actor_type,
+    audit_actor_id: audit.actor_id,
+    audit_channel: audit.channel,
+    audit_action: audit.action,
+    audit_target_type: audit.target_type,
+    audit_target_id: audit.target_id,
+    audit_changes: JSON.stringify(audit.changes),
+    audit_request_id: audit.request_id,
+  };
+  for (const column of columns) values[column] = column === 'enterprise' ? JSON.stringify(changes.enterprise) : changes[column];
+  if (companions.length === 0) {
+    const template = auditedUpdates.get(`${columns.join()}|${recordStillScheduled}`, (p) => auditedUpdateStatement(p.knex, columns, recordStillScheduled, <T>(name: string) => p(name) as T));
+    if (template) return (await template.run(q, values))[0] as unknown as MembershipRow;
+  }
+  const statement = withCompanions(auditedUpdateStatement(q, columns, recordStillScheduled, <T>(name: string) => values[name] as T), companions);
+  return ((await statement) as MembershipRow[])[0];
 }
 
 export async function deleteMembership(q: Queryable, accountId: string, id: string): Promise<boolean> {

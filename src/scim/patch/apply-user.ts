@@ -44,7 +44,8 @@ function resolve(doc: Json, op: PatchOperation, catalogue: ResourceCatalogue, id
     const urn = canonicalUrn(catalogue, path.uri);
     if (!urn) throw new ScimError(400, 'invalidPath', `${op.pathText}: ${path.uri} is not a schema of this resource`);
     defs = catalogue.extensions[urn];
-    if (!isObject(doc[urn])) doc[urn] = {};
+    // a copy: the document's extension object may be the member's own (see applyPatch)
+    doc[urn] = isObject(doc[urn]) ? { ...(doc[urn] as Json) } : {};
     container = doc[urn] as Json;
     touched = urn;
   }
@@ -59,11 +60,20 @@ function resolve(doc: Json, op: PatchOperation, catalogue: ResourceCatalogue, id
   return { container, def, touched: touched ?? def.name, label: op.pathText };
 }
 
+function withoutKey(obj: Json, key: string): Json {
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => k !== key));
+}
+
 function setOrClear(obj: Json, key: string, value: unknown): void {
   if (isEmpty(value)) delete obj[key];
   else obj[key] = value;
 }
 
+/**
+ * Changes `doc` itself and nothing it refers to: an attribute that changes is given a new value
+ * (a new object or list), so a document built over a member's own objects (its enterprise
+ * extension, kept addresses) leaves the member as it was, with no copy of the member first.
+ */
 export function applyPatch(doc: Json, ops: readonly PatchOperation[], catalogue: ResourceCatalogue): Set<string> {
   const touched = new Set<string>();
   for (const op of ops) {
@@ -81,14 +91,14 @@ export function applyPatch(doc: Json, ops: readonly PatchOperation[], catalogue:
       const matched = list.filter((e) => matchesEntry(op.path.filter!, e));
       if (op.op === 'remove') {
         container[def.name] = subDef && subDef.name !== 'value'
-          ? list.map((e) => (matched.includes(e) ? Object.fromEntries(Object.entries(e).filter(([k]) => k !== subDef.name)) : e))
+          ? list.map((e) => (matched.includes(e) ? withoutKey(e, subDef.name) : e))
           : list.filter((e) => !matched.includes(e));
         continue;
       }
       const value = subDef ? coerceValue(subDef, op.value, label) : op.value;
       if (subDef && isEmpty(value)) {
         // clearing `emails[type eq "work"].value` removes that email
-        container[def.name] = subDef.name === 'value' ? list.filter((e) => !matched.includes(e)) : list.map((e) => (matched.includes(e) ? Object.fromEntries(Object.entries(e).filter(([k]) => k !== subDef.name)) : e));
+        container[def.name] = subDef.name === 'value' ? list.filter((e) => !matched.includes(e)) : list.map((e) => (matched.includes(e) ? withoutKey(e, subDef.name) : e));
         continue;
       }
       const patchEntry = (entry: Json): Json => (subDef ? { ...entry, [subDef.name]: value } : { ...entry, ...(coerceValue({ ...def, multi: false }, value, label) as Json) });
@@ -105,8 +115,8 @@ export function applyPatch(doc: Json, ops: readonly PatchOperation[], catalogue:
     if (subDef) {
       // name.givenName, manager.value; on a multi-valued attribute without a filter: every entry
       if (op.op === 'remove' || isEmpty(op.value)) {
-        if (def.multi && Array.isArray(container[def.name])) container[def.name] = (container[def.name] as Json[]).map((e) => Object.fromEntries(Object.entries(e).filter(([k]) => k !== subDef.name)));
-        else if (isObject(container[def.name])) delete (container[def.name] as Json)[subDef.name];
+        if (def.multi && Array.isArray(container[def.name])) container[def.name] = (container[def.name] as Json[]).map((e) => withoutKey(e, subDef.name));
+        else if (isObject(container[def.name])) container[def.name] = withoutKey(container[def.name] as Json, subDef.name);
         continue;
       }
       const value = coerceValue(subDef, op.value, label);
