@@ -37,23 +37,32 @@ export async function up(knex: Knex): Promise<void> {
 
   // One function marks the documents of these memberships stale; the triggers below say which.
   // Rows are taken in id order, as readers storing documents take them, so the two cannot deadlock.
-  // Memberships already gone (a cascade from a member's or an account's delete) are skipped: their
-  // rows went with them. No `?` in these bodies: knex.raw would read it as a binding.
+  // The memberships must exist: where a change can come from a cascade that deleted them (a
+  // member's or an account's delete), its trigger passes only those that still exist (their rows
+  // went with them). plpgsql, so that the statement's plan is kept from one call to the next (a
+  // SQL function's is made on every call). No `?` in these bodies: knex.raw would read it as a
+  // binding.
   await knex.raw(`
-    create function member_documents_stale(members text[]) returns void language sql as $$
+    create function member_documents_stale(members text[]) returns void language plpgsql as $$
+    begin
       insert into member_documents as d (account_user_id, version)
-        select distinct au.id, 1 from account_users au where au.id = any(members) order by au.id
-        on conflict (account_user_id) do update set version = d.version + 1, format = null, body = null
+        select m.id, 1 from (select distinct unnest(members) as id) m where m.id is not null order by m.id
+        on conflict (account_user_id) do update set version = d.version + 1, format = null, body = null;
+    end $$`);
+  await knex.raw(`
+    create function member_documents_existing(members text[]) returns text[] language sql stable as $$
+      select array(select au.id from account_users au where au.id = any(members))
     $$`);
 
-  // account_users: any update (every change to a membership bumps its version and updated_at anyway)
+  // account_users: any update (every change to a membership bumps its version and updated_at
+  // anyway); a row trigger, as a membership is changed one at a time (PATCH, PUT)
   await knex.raw(`
     create function member_documents_membership_changed() returns trigger language plpgsql as $$
     begin
-      perform member_documents_stale(array(select n.id from changed_members n));
+      perform member_documents_stale(array[new.id]);
       return null;
     end $$`);
-  await knex.raw('create trigger member_documents_membership_changed after update on account_users referencing new table as changed_members for each statement execute function member_documents_membership_changed()');
+  await knex.raw('create trigger member_documents_membership_changed after update on account_users for each row execute function member_documents_membership_changed()');
 
   // users: only the columns a document shows (a sign-in's last_sign_in_at or a new password do not)
   await knex.raw(`
@@ -87,12 +96,13 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     create function member_documents_team_members_changed() returns trigger language plpgsql as $$
     begin
+      -- rows removed may go with their member (a cascade): only members that still exist
       if tg_op = 'UPDATE' then
-        perform member_documents_stale(array(select c.account_user_id from old_rows c union select c.account_user_id from new_rows c));
+        perform member_documents_stale(member_documents_existing(array(select c.account_user_id from old_rows c union select c.account_user_id from new_rows c)));
       elsif tg_op = 'INSERT' then
         perform member_documents_stale(array(select c.account_user_id from new_rows c));
       else
-        perform member_documents_stale(array(select c.account_user_id from old_rows c));
+        perform member_documents_stale(member_documents_existing(array(select c.account_user_id from old_rows c)));
       end if;
       return null;
     end $$`);
@@ -117,9 +127,10 @@ export async function up(knex: Knex): Promise<void> {
     declare
       mapping_account text := coalesce(new.account_id, old.account_id);
     begin
-      perform member_documents_stale(array(
+      -- a mapping deleted with its account: its members may be gone already
+      perform member_documents_stale(member_documents_existing(array(
         select tm.account_user_id from teams t join team_members tm on tm.team_id = t.id
-        where t.account_id = mapping_account and lower(t.name) in (lower(old.group_name), lower(new.group_name))));
+        where t.account_id = mapping_account and lower(t.name) in (lower(old.group_name), lower(new.group_name)))));
       return null;
     end $$`);
   await knex.raw('create trigger member_documents_role_mapping_changed after insert or update or delete on role_mappings for each row execute function member_documents_role_mapping_changed()');
@@ -128,7 +139,12 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     create function member_documents_idp_attributes_changed() returns trigger language plpgsql as $$
     begin
-      perform member_documents_stale(array[new.account_user_id, old.account_user_id]);
+      if tg_op = 'INSERT' then
+        perform member_documents_stale(array[new.account_user_id]);
+      else
+        -- deleted with its member (a cascade), or moved: only members that still exist
+        perform member_documents_stale(member_documents_existing(array[new.account_user_id, old.account_user_id]));
+      end if;
       return null;
     end $$`);
   await knex.raw('create trigger member_documents_idp_attributes_changed after insert or update or delete on member_idp_attributes for each row execute function member_documents_idp_attributes_changed()');
@@ -152,6 +168,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop function member_documents_user_changed');
   await knex.raw('drop trigger member_documents_membership_changed on account_users');
   await knex.raw('drop function member_documents_membership_changed');
+  await knex.raw('drop function member_documents_existing');
   await knex.raw('drop function member_documents_stale');
   await knex.schema.dropTable('member_documents');
 }
