@@ -5,17 +5,20 @@ import type { Knex } from 'knex';
  * so that a page of an import or an IdP's lookup reads stored text instead of building every member
  * from six tables and rendering it again (BENCHMARKS.md, "Pages").
  *
- * Kept current by the database, not by the code paths that write: every change to what a document
- * shows marks it stale here, whichever path made it (SCIM, the REST API, a team rename, a role
- * mapping, SQL run by hand). A document is rendered again by the next read that finds it stale.
+ * A stored document is served only while it is current, which the database decides, not the code
+ * paths that write (SCIM, the REST API, a team rename, a role mapping, SQL run by hand):
  *
- * - `version` counts the changes to what the member's document shows. Each change adds one and
- *   drops the body, in the transaction that makes the change.
- * - A reader that renders a document stores it only if `version` is still the one it read before
- *   reading the member (directory/member-documents.ts): a change that commits in between has moved
- *   the version on, so a document rendered from the older state is never stored over the newer one.
- *   That is why staleness is a counter and not a deleted row: a reader could not tell a deletion it
- *   raced with from a document never made.
+ * - `stamp` says what the document was rendered from: the row versions (`xmin`, which every update
+ *   of a row changes) of the member's account_users and users rows, and `version`. A read serves
+ *   the body only when its stamp equals the stamp of those rows as they are now
+ *   (directory/member-documents.ts). So the writes that change a member or a person most often
+ *   (PATCH, PUT, a deactivation) cost the read model nothing.
+ * - `version` counts the changes made elsewhere: emails, phones, team membership, a team's name,
+ *   role mappings and the kept IdP attributes. Triggers below add one (and drop the body), in the
+ *   transaction that makes the change.
+ * - A document is never stored under a stamp newer than what it was rendered from: the stamp is
+ *   read before the member is (a change in between leaves the document under the older stamp,
+ *   which no longer matches, and the next read renders it again).
  * - `format` names the renderer (its version and what it depends on, e.g. the base URL); a document
  *   made by another format is not used.
  * - A member's row goes with the member (foreign key, cascade).
@@ -32,6 +35,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('account_user_id').primary().references('account_users.id').onDelete('CASCADE');
     t.bigInteger('version').notNullable().defaultTo(0);
     t.text('format');
+    t.text('stamp');
     t.text('body');
   });
 
@@ -47,35 +51,12 @@ export async function up(knex: Knex): Promise<void> {
     begin
       insert into member_documents as d (account_user_id, version)
         select m.id, 1 from (select distinct unnest(members) as id) m where m.id is not null order by m.id
-        on conflict (account_user_id) do update set version = d.version + 1, format = null, body = null;
+        on conflict (account_user_id) do update set version = d.version + 1, format = null, stamp = null, body = null;
     end $$`);
   await knex.raw(`
     create function member_documents_existing(members text[]) returns text[] language sql stable as $$
       select array(select au.id from account_users au where au.id = any(members))
     $$`);
-
-  // account_users: any update (every change to a membership bumps its version and updated_at
-  // anyway); a row trigger, as a membership is changed one at a time (PATCH, PUT)
-  await knex.raw(`
-    create function member_documents_membership_changed() returns trigger language plpgsql as $$
-    begin
-      perform member_documents_stale(array[new.id]);
-      return null;
-    end $$`);
-  await knex.raw('create trigger member_documents_membership_changed after update on account_users for each row execute function member_documents_membership_changed()');
-
-  // users: only the columns a document shows (a sign-in's last_sign_in_at or a new password do not)
-  await knex.raw(`
-    create function member_documents_user_changed() returns trigger language plpgsql as $$
-    begin
-      perform member_documents_stale(array(select au.id from account_users au where au.user_id = new.id));
-      return null;
-    end $$`);
-  await knex.raw(`
-    create trigger member_documents_user_changed after update on users for each row
-    when ((old.name, old.given_name, old.family_name, old.user_name, old.time_zone, old.preferred_language, old.notify_push, old.notify_email, old.notify_sms, old.notify_voice, old.updated_at)
-      is distinct from (new.name, new.given_name, new.family_name, new.user_name, new.time_zone, new.preferred_language, new.notify_push, new.notify_email, new.notify_sms, new.notify_voice, new.updated_at))
-    execute function member_documents_user_changed()`);
 
   // Emails and phones, by their user; team membership, by the member (a document lists the
   // member's groups, and the roles groups grant). One trigger per event, each with its transition
@@ -164,10 +145,6 @@ export async function down(knex: Knex): Promise<void> {
   }
   await knex.raw('drop function member_documents_team_members_changed');
   await knex.raw('drop function member_documents_contacts_changed');
-  await knex.raw('drop trigger member_documents_user_changed on users');
-  await knex.raw('drop function member_documents_user_changed');
-  await knex.raw('drop trigger member_documents_membership_changed on account_users');
-  await knex.raw('drop function member_documents_membership_changed');
   await knex.raw('drop function member_documents_existing');
   await knex.raw('drop function member_documents_stale');
   await knex.schema.dropTable('member_documents');

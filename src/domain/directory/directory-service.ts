@@ -59,18 +59,18 @@ export class DirectoryService {
    * A page of members as `rendering` renders them: their stored documents (member-documents.ts),
    * and for those with none current, the members read whole, rendered and stored. In steady state
    * one statement (the page with its documents, and the total when the page does not tell it); no
-   * transaction to open: a document rendered here is stored only if no change came since the page
-   * was read.
+   * transaction to open: a document rendered here is stored under the stamp the page read, which a
+   * change since then no longer matches.
    */
   async searchMemberDocuments(ctx: Context, query: MemberQuery, rendering: MemberRendering): Promise<ListResult<string>> {
     const found = await searchMemberDocuments(this.db, ctx.accountId, query, rendering.format, this.continuations);
     const missing = found.rows.filter((r) => r.body === null);
     if (missing.length === 0) return { rows: found.rows.map((r) => r.body!), total: found.total };
     const members = new Map((await findDirectoryMembers(this.db, ctx.accountId, missing.map((r) => r.id))).map((m) => [m.membership.id, m]));
-    const rendered: { id: string; version: string; body: string }[] = [];
+    const rendered: { id: string; stamp: string; body: string }[] = [];
     for (const row of missing) {
       const member = members.get(row.id);
-      if (member) rendered.push({ id: row.id, version: row.version, body: rendering.render(member) });
+      if (member) rendered.push({ id: row.id, stamp: row.stamp, body: rendering.render(member) });
     }
     await storeDocuments(this.db, rendering.format, rendered);
     const bodies = new Map(rendered.map((r) => [r.id, r.body]));
