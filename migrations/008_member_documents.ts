@@ -8,14 +8,14 @@ import type { Knex } from 'knex';
  * A stored document is served only while it is current, which the database decides, not the code
  * paths that write (SCIM, the REST API, a team rename, a role mapping, SQL run by hand):
  *
- * - `stamp` says what the document was rendered from: the row versions (`xmin`, which every update
- *   of a row changes) of the member's account_users and users rows, and `version`. A read serves
- *   the body only when its stamp equals the stamp of those rows as they are now
- *   (directory/member-documents.ts). So the writes that change a member or a person most often
- *   (PATCH, PUT, a deactivation) cost the read model nothing.
- * - `version` counts the changes made elsewhere: emails, phones, team membership, a team's name,
- *   role mappings and the kept IdP attributes. Triggers below add one (and drop the body), in the
- *   transaction that makes the change.
+ * - `stamp` says what the document was rendered from: the row version (`xmin`, which every update
+ *   of a row changes) of the member's account_users row, and `version`. A read serves the body
+ *   only when its stamp equals the stamp of those rows as they are now
+ *   (directory/member-documents.ts). So the writes that change a membership most often (PATCH,
+ *   a deactivation, the version bump of every member write) cost the read model nothing.
+ * - `version` counts the changes made elsewhere: the person's shown columns, emails, phones, team
+ *   membership, a team's name, role mappings and the kept IdP attributes. Triggers below add one
+ *   (and drop the body), in the transaction that makes the change.
  * - A document is never stored under a stamp newer than what it was rendered from: the stamp is
  *   read before the member is (a change in between leaves the document under the older stamp,
  *   which no longer matches, and the next read renders it again).
@@ -57,6 +57,20 @@ export async function up(knex: Knex): Promise<void> {
     create function member_documents_existing(members text[]) returns text[] language sql stable as $$
       select array(select au.id from account_users au where au.id = any(members))
     $$`);
+
+  // users: only the columns a document shows (a sign-in's last_sign_in_at or a new password do
+  // not); the person's memberships exist (they are read here)
+  await knex.raw(`
+    create function member_documents_user_changed() returns trigger language plpgsql as $$
+    begin
+      perform member_documents_stale(array(select au.id from account_users au where au.user_id = new.id));
+      return null;
+    end $$`);
+  await knex.raw(`
+    create trigger member_documents_user_changed after update on users for each row
+    when ((old.name, old.given_name, old.family_name, old.user_name, old.time_zone, old.preferred_language, old.notify_push, old.notify_email, old.notify_sms, old.notify_voice, old.updated_at)
+      is distinct from (new.name, new.given_name, new.family_name, new.user_name, new.time_zone, new.preferred_language, new.notify_push, new.notify_email, new.notify_sms, new.notify_voice, new.updated_at))
+    execute function member_documents_user_changed()`);
 
   // Emails and phones, by their user; team membership, by the member (a document lists the
   // member's groups, and the roles groups grant). One trigger per event, each with its transition
@@ -145,6 +159,8 @@ export async function down(knex: Knex): Promise<void> {
   }
   await knex.raw('drop function member_documents_team_members_changed');
   await knex.raw('drop function member_documents_contacts_changed');
+  await knex.raw('drop trigger member_documents_user_changed on users');
+  await knex.raw('drop function member_documents_user_changed');
   await knex.raw('drop function member_documents_existing');
   await knex.raw('drop function member_documents_stale');
   await knex.schema.dropTable('member_documents');

@@ -147,6 +147,18 @@ describe('a list of users answered from stored documents', () => {
     expect((await listedAsGot(id)).phoneNumbers).toBeUndefined();
   });
 
+  it('is not made stale by a sign-in (a column no document shows)', async () => {
+    const { id } = await createUser();
+    await listedAsGot(id);
+    const before = await stored(id);
+    await sql(`update users set last_sign_in_at = now() where id = (select user_id from account_users where id = ?)`, [id]);
+    expect(await stored(id)).toEqual(before);
+    // and is still served: changed behind the read model's back, the stored text shows
+    await sql(`update member_documents set body = replace(body, '"Grace"', '"Stored"') where account_user_id = ?`, [id]);
+    const list = await req('GET', '/Users?startIndex=1&count=200');
+    expect(list.body.Resources.find((r: { id: string }) => r.id === id).name.givenName).toBe('Stored');
+  });
+
   it('answers lookups by userName from the same documents, and projections from them', async () => {
     const { id, userName } = await createUser();
     const lookup = async () => (await req('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body;

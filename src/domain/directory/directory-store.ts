@@ -110,12 +110,11 @@ export async function findDirectoryMembers(q: Queryable, accountId: string, ids:
   return directoryMembers(await directoryMembersByIds.run(q, { accountId, ids }));
 }
 
-/** A page's documents joined to its ids (`ids`: id and rn, in order), with the rows their stamps read, in page order. */
+/** A page's documents joined to its ids (`ids`: id and rn, in order), with the membership rows their stamps read, in page order. */
 function documentsOf(k: Queryable, ids: Knex.QueryBuilder, format: string): Knex.QueryBuilder {
   return k
     .from(ids.as('m'))
     .join('account_users as sa', 'sa.id', 'm.id')
-    .join('users as su', 'su.id', 'sa.user_id')
     .leftJoin('member_documents as d', 'd.account_user_id', 'm.id')
     .select(k.raw(PAGE_DOCUMENT_COLUMNS.join(', '), [format]))
     .orderBy('m.rn');

@@ -8,9 +8,9 @@ import type { DirectoryMember } from './directory-store.js';
  * and lookups read instead of building every member from six tables and rendering it again.
  *
  * A stored document is served only when its stamp equals the stamp of the member's rows as they
- * are now: the row versions (xmin) of its account_users and users rows, and the count of changes
- * to its emails, phones, teams, role mappings and kept attributes that the migration's triggers
- * keep. Any change to what a document shows changes that stamp, whichever path made it; the next
+ * are now: the row version (xmin) of its account_users row, and the count of changes to the
+ * person, their emails and phones, their teams, role mappings and kept attributes that the
+ * migration's triggers keep. Any change to what a document shows changes that stamp, whichever path made it; the next
  * read that finds the stamps differ renders the document from the member as read now and stores it
  * under the stamp it read before reading the member (older, if a change came in between: then it
  * will not match, and the next read renders it again). So a document served is either stored and
@@ -35,12 +35,12 @@ export interface PageDocument {
   body: string | null;
 }
 
-/** The stamp of a member's rows as they are now, for a statement that names them sa (account_users), su (users) and d (member_documents, left-joined). */
-const CURRENT_STAMP = `sa.xmin::text || '/' || su.xmin::text || '/' || coalesce(d.version, 0)`;
+/** The stamp of a member's rows as they are now, for a statement that names them sa (account_users) and d (member_documents, left-joined). */
+const CURRENT_STAMP = `sa.xmin::text || '/' || coalesce(d.version, 0)`;
 
 /**
  * The SQL of a page's documents, for a statement that names the page's ids `m.id` and joins
- * `account_users sa`, `users su` and (left) `member_documents d` to them: the id, the stamp, and the
+ * `account_users sa` and (left) `member_documents d` to them: the id, the stamp, and the
  * body when it is current in `format` (a binding, `?`).
  */
 export const PAGE_DOCUMENT_COLUMNS = ['m.id as id', `${CURRENT_STAMP} as doc_stamp`, `case when d.format = ? and d.stamp = ${CURRENT_STAMP} then d.body end as doc_body`] as const;
