@@ -110,11 +110,16 @@ export async function findDirectoryMembers(q: Queryable, accountId: string, ids:
   return directoryMembers(await directoryMembersByIds.run(q, { accountId, ids }));
 }
 
-/** A page's documents joined to its ids (`ids`: id and rn, in order), with the membership rows their stamps read, in page order. */
+/**
+ * A page's documents joined to its ids (`ids`: id and rn, in order), with the membership rows
+ * their stamps read, in page order. The membership by its key for each row (LATERAL, with a
+ * LIMIT so that PostgreSQL keeps it a lookup): as a join, it read the whole account_users table
+ * by hash for a page of 100 at 10k members (~1 ms of a ~2 ms page).
+ */
 function documentsOf(k: Queryable, ids: Knex.QueryBuilder, format: string): Knex.QueryBuilder {
   return k
     .from(ids.as('m'))
-    .join('account_users as sa', 'sa.id', 'm.id')
+    .joinRaw('cross join lateral (select a.xmin from account_users a where a.id = m.id limit 1) as sa')
     .leftJoin('member_documents as d', 'd.account_user_id', 'm.id')
     .select(k.raw(PAGE_DOCUMENT_COLUMNS.join(', '), [format]))
     .orderBy('m.rn');
