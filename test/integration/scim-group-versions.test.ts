@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ScimRequest, scimClient } from '../support/scim-client.js';
+import { SCIM_URN, type ScimRequest, startScimApp } from '../support/scim-client.js';
 import { onPostgres } from '../support/test-database.js';
-import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
+import { type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 /**
  * A group's version (ETag) and meta.lastModified move with every change to its members, whichever
@@ -14,14 +14,12 @@ let app: TestApp;
 let acme: TestAccount;
 let req: ScimRequest;
 
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const USER = SCIM_URN.user;
+const GROUP = SCIM_URN.group;
+const PATCH_OP = SCIM_URN.patchOp;
 
 beforeAll(async () => {
-  app = await startTestApp();
-  acme = await app.createAccount('Acme');
-  req = scimClient(app, (await app.services.scimTokens.createAsOperator(acme.accountId)).token);
+  ({ app, account: acme, req } = await startScimApp());
 });
 afterAll(() => app?.stop());
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ScimRequest, scimClient } from '../support/scim-client.js';
-import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
+import { SCIM_URN, type ScimRequest, startScimApp } from '../support/scim-client.js';
+import { type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 /**
  * Lists of users (an import's pages, an IdP's lookups) are answered from each member's stored
@@ -15,14 +15,12 @@ let app: TestApp;
 let acme: TestAccount;
 let req: ScimRequest;
 
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const USER = SCIM_URN.user;
+const GROUP = SCIM_URN.group;
+const PATCH_OP = SCIM_URN.patchOp;
 
 beforeAll(async () => {
-  app = await startTestApp();
-  acme = await app.createAccount('Acme');
-  req = scimClient(app, (await app.services.scimTokens.createAsOperator(acme.accountId)).token);
+  ({ app, account: acme, req } = await startScimApp());
 });
 afterAll(() => app?.stop());
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ScimRequest, scimClient } from '../support/scim-client.js';
-import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
+import { SCIM_URN, type ScimRequest, startScimApp } from '../support/scim-client.js';
+import { type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 /**
  * Okta's PATCH of `active` (a pathless replace), the commonest write an IdP sends. The member's
@@ -13,13 +13,11 @@ let app: TestApp;
 let acme: TestAccount;
 let req: ScimRequest;
 
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const USER = SCIM_URN.user;
+const PATCH_OP = SCIM_URN.patchOp;
 
 beforeAll(async () => {
-  app = await startTestApp();
-  acme = await app.createAccount('Acme');
-  req = scimClient(app, (await app.services.scimTokens.createAsOperator(acme.accountId)).token);
+  ({ app, account: acme, req } = await startScimApp());
 });
 afterAll(() => app?.stop());
 

@@ -10,11 +10,11 @@ import type { DirectoryMember } from './directory-store.js';
  * A stored document is served only when its stamp equals the stamp of the member's rows as they
  * are now: the row version (xmin) of its account_users row, and the count of changes to the
  * person, their emails and phones, their teams, role mappings and kept attributes that the
- * migration's triggers keep. Any change to what a document shows changes that stamp, whichever path made it; the next
- * read that finds the stamps differ renders the document from the member as read now and stores it
- * under the stamp it read before reading the member (older, if a change came in between: then it
- * will not match, and the next read renders it again). So a document served is either stored and
- * current, or rendered for this request from what the database holds.
+ * migration's triggers keep. Any change to what a document shows changes that stamp, whichever
+ * path made it; the next read that finds the stamps differ renders the document from the member
+ * as read now and stores it under the stamp it read before reading the member (older, if a change
+ * came in between: then it will not match, and the next read renders it again). So a document
+ * served is either stored and current, or rendered for this request from what the database holds.
  */
 
 /** How the adapter renders a member (the SCIM User resource as JSON text). */
