@@ -23,6 +23,7 @@ import type { Knex } from 'knex';
  *   made by another format is not used.
  * - A member's row goes with the member (foreign key, cascade).
  */
+
 /** Tables of many rows per member, and the function that marks the documents their changes touch. */
 const CHILD_TABLES = [
   ['user_emails', 'member_documents_contacts_changed'],
