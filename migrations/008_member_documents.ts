@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
  * - `stamp` says what the document was rendered from: the row version (`xmin`, which every update
  *   of a row changes) of the member's account_users row, and `version`. A read serves the body
  *   only when its stamp equals the stamp of those rows as they are now
- *   (directory/member-documents.ts). So the writes that change a membership most often (PATCH,
+ *   (directory/member-documents-store.ts). So the writes that change a membership most often (PATCH,
  *   a deactivation, the version bump of every member write) cost the read model nothing.
  * - `version` counts the changes made elsewhere: the person's shown columns, emails, phones, team
  *   membership, a team's name, role mappings and the kept IdP attributes. Triggers below add one

@@ -3,7 +3,7 @@ import type { MemberRendering } from '../domain/directory/directory-service.js';
 import { toScimUser } from './user-mapping.js';
 
 /**
- * The SCIM User resource as the directory stores it per member (domain/directory/member-documents.ts):
+ * The SCIM User resource as the directory stores it per member (domain/directory/member-documents-store.ts):
  * lists of users (an import's pages, an IdP's lookups) are answered from these stored documents.
  *
  * USER_DOCUMENT_FORMAT must change whenever toScimUser's output changes (test/unit/user-documents

@@ -8,7 +8,7 @@ import { type AccountUsersService, type CreateAccountUser, retryLostCreateRace, 
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
 import { PageContinuations } from './page-continuations.js';
 import { type DirectoryMember, findDirectoryMember, findDirectoryMembers, idpAttributesUpsert, lockDirectoryMember, memberNames, searchMemberDocuments, searchTeams } from './directory-store.js';
-import { type MemberRendering, storeDocuments } from './member-documents.js';
+import { type MemberRendering, storeDocuments } from './member-documents-store.js';
 
 /**
  * The account's directory as an identity provider sees it (the SCIM adapter's use cases): members
@@ -19,7 +19,7 @@ import { type MemberRendering, storeDocuments } from './member-documents.js';
  */
 
 export type { DirectoryMember } from './directory-store.js';
-export type { MemberRendering } from './member-documents.js';
+export type { MemberRendering } from './member-documents-store.js';
 
 export interface DirectoryTeam {
   team: TeamRecord;
@@ -56,7 +56,7 @@ export class DirectoryService {
   ) {}
 
   /**
-   * A page of members as `rendering` renders them: their stored documents (member-documents.ts),
+   * A page of members as `rendering` renders them: their stored documents (member-documents-store.ts),
    * and for those with none current, the members read whole, rendered and stored. In steady state
    * one statement (the page with its documents, and the total when the page does not tell it); no
    * transaction to open: a document rendered here is stored under the stamp the page read, which a
@@ -103,8 +103,8 @@ export class DirectoryService {
    * operations to a document built from what it reads here, so no concurrent change can come
    * between its read and its write). `idp` replaces the kept attributes when given; a change of
    * those alone still bumps the version and is audited, and with other changes it is named in the
-   * same audit event. The member is read again only when the
-   * update cannot tell what it became (emails, phones or teams written).
+   * same audit event. The member is read again only when the update cannot tell what it became
+   * (emails, phones or teams written).
    */
   async updateMember(ctx: Context, id: string, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate)): Promise<DirectoryMember> {
     return transact(this.db, async (trx) => {

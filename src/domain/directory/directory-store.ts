@@ -6,7 +6,7 @@ import type { ListResult } from '../query.js';
 import { teamQuery, type TeamRecord, teamUpdatedAtSql } from '../teams/teams-store.js';
 import { hydrate, lockedRow, lockingMemberQuery, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
 import { ENTERPRISE_KEYS, type MemberField, type MemberQuery, type MemberSortField, type TeamField, type TeamQuery, type TeamSortField } from './directory-filter.js';
-import { PAGE_DOCUMENT_COLUMNS, type PageDocument, pageDocuments } from './member-documents.js';
+import { PAGE_DOCUMENT_COLUMNS, type PageDocument, pageDocuments } from './member-documents-store.js';
 import type { Continuation, PageContinuations } from './page-continuations.js';
 
 /**
@@ -128,7 +128,7 @@ function documentsOf(k: Queryable, ids: Knex.QueryBuilder, format: string): Knex
 /**
  * The page of matching ids (account_users alone when neither the filter nor the sort reads users,
  * so the default order comes straight from its (account_id, created_at, id) index), with their
- * stored documents in `format` (member-documents.ts), in one statement; the total is counted only
+ * stored documents in `format` (member-documents-store.ts), in one statement; the total is counted only
  * when the page does not tell it.
  */
 export async function searchMemberDocuments(q: Queryable, accountId: string, query: MemberQuery, format: string, continuations?: PageContinuations): Promise<ListResult<PageDocument>> {
@@ -275,7 +275,7 @@ async function page<T>(
   order: string,
   whole: (ids: Knex.QueryBuilder) => Knex.QueryBuilder,
   shape: (rows: Record<string, unknown>[]) => T[],
-  /** The first page's statement, when it is compiled once (searchMembers). */
+  /** The first page's statement, when it is compiled once (searchMemberDocuments). */
   firstPage?: () => Promise<Record<string, unknown>[]>,
 ): Promise<ListResult<T>> {
   const total = async () => Number(((await matching().count<{ count: number }[]>('* as count')) as { count: number }[])[0].count);
