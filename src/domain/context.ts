@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Queryable } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { Forbidden, Unavailable } from './errors.js';
 
@@ -30,6 +31,23 @@ export type Trx = Knex.Transaction;
 export async function transact<T>(db: Knex, work: (trx: Trx) => Promise<T>): Promise<T> {
   try {
     return await db.transaction(work);
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) throw new Unavailable();
+    throw err;
+  }
+}
+
+/**
+ * Runs `work` as one transaction when it writes with more than one statement; otherwise on the
+ * database as it is. One statement is atomic by itself, and BEGIN and COMMIT are two round trips
+ * more (BENCHMARKS.md, "POST"); reads before that statement lose nothing outside a transaction,
+ * as under READ COMMITTED every statement takes its own snapshot anyway. Either way a database that
+ * cannot be reached becomes Unavailable.
+ */
+export async function atomically<T>(db: Knex, oneWrite: boolean, work: (q: Queryable) => Promise<T>): Promise<T> {
+  if (!oneWrite) return transact(db, work);
+  try {
+    return await work(db);
   } catch (err) {
     if (isDatabaseUnavailable(err)) throw new Unavailable();
     throw err;

@@ -145,6 +145,35 @@ describe('a list of users answered from stored documents', () => {
     expect((await listedAsGot(id)).phoneNumbers).toBeUndefined();
   });
 
+  it("counts no change its own transaction's write of the membership already shows (a new member, a member written then its emails)", async () => {
+    // POST writes the person, their contacts, the membership and its kept attributes in one
+    // statement: the read model's triggers find the membership written by it and store nothing
+    const { id } = await createUser();
+    expect(await stored(id)).toBeUndefined();
+    await listedAsGot(id);
+    const before = (await stored(id))!;
+    expect(before.body).toBeTruthy();
+
+    // the membership's row written first, then the person's emails, in one transaction: its new
+    // xmin alone makes the stored document stale, without a count
+    await app.database.knex.transaction(async (trx) => {
+      await trx.raw(`update account_users set external_id = 'ext-own-write' where id = ?`, [id]);
+      await trx.raw(`update user_emails set type = 'home' where user_id = (select user_id from account_users where id = ?)`, [id]);
+    });
+    expect((await stored(id))?.version).toBe(before.version);
+    const after = await listedAsGot(id);
+    expect(after.externalId).toBe('ext-own-write');
+    expect(after.emails.map((e: { type: string }) => e.type)).toEqual(['home']);
+
+    // the other way round (the emails before the membership's row) the emails' change is counted
+    await app.database.knex.transaction(async (trx) => {
+      await trx.raw(`update user_emails set type = 'work' where user_id = (select user_id from account_users where id = ?)`, [id]);
+      await trx.raw(`update account_users set external_id = 'ext-after' where id = ?`, [id]);
+    });
+    expect(Number((await stored(id))?.version)).toBe(Number(before.version) + 1);
+    expect((await listedAsGot(id)).emails.map((e: { type: string }) => e.type)).toEqual(['work']);
+  });
+
   it('is not made stale by a sign-in (a column no document shows)', async () => {
     const { id } = await createUser();
     await listedAsGot(id);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Queryable } from '../../db/database.js';
 import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
 import { newId } from '../ids.js';
 import type { Page } from '../users/account-users-store.js';
@@ -44,10 +45,10 @@ export async function recordAudit(trx: Trx, ctx: Context, entry: AuditEntry): Pr
 
 /**
  * The audit event of a change, for the store that makes the change to write in the same statement
- * (one round trip instead of two; the same transaction, so the same rule: no change without its event).
+ * (one round trip instead of two; the same statement, so the same rule: no change without its event).
  */
-export function auditWith(trx: Trx, ctx: Context, entry: AuditEntry): AuditInsert {
-  return auditEventInsert(trx, eventRow(ctx, entry));
+export function auditWith(q: Queryable, ctx: Context, entry: AuditEntry): AuditInsert {
+  return auditEventInsert(q, eventRow(ctx, entry));
 }
 
 export class AuditService {

@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
-import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
+import { atomically, type Context, requireAccountManager, transact, type Trx } from '../context.js';
 import { NotFound } from '../errors.js';
 import type { ListResult } from '../query.js';
 import type { TeamChange, TeamFields, TeamsService } from '../teams/teams-service.js';
 import { findTeam, type TeamRecord } from '../teams/teams-store.js';
-import { type AccountUsersService, type CreateAccountUser, retryLostCreateRace, type UpdateAccountUser } from '../users/account-users-service.js';
+import { type AccountUsersService, type CreateAccountUser, createIsOneWrite, retryLostCreateRace, type UpdateAccountUser } from '../users/account-users-service.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
 import { PageContinuations } from './page-continuations.js';
 import { type DirectoryMember, findDirectoryMember, findDirectoryMembers, idpAttributesUpsert, lockDirectoryMember, memberNames, searchMemberDocuments, searchTeams } from './directory-store.js';
@@ -83,15 +83,18 @@ export class DirectoryService {
     return this.memberIn(this.db, ctx, id);
   }
 
-  /** Rule 1 (link an existing person) and the retry on a lost race are AccountUsersService's; the IdP's extra attributes are saved in the same transaction. */
+  /**
+   * Rule 1 (link an existing person) and the retry on a lost race are AccountUsersService's; the
+   * IdP's extra attributes are written by the membership's INSERT (one statement, without a
+   * transaction, unless teams are set too).
+   */
   async createMember(ctx: Context, input: CreateAccountUser, idp: Record<string, unknown> = {}): Promise<DirectoryMember> {
     requireAccountManager(ctx, 'add people to the account');
     return retryLostCreateRace(() =>
-      transact(this.db, async (trx) => {
-        // the kept attributes are written by the membership's INSERT
-        const created = await this.accountUsers.createIn(trx, ctx, input, (id) => (Object.keys(idp).length ? [idpAttributesUpsert(trx, id, idp)] : []));
+      atomically(this.db, createIsOneWrite(input), async (q) => {
+        const created = await this.accountUsers.createIn(q, ctx, input, (id) => (Object.keys(idp).length ? [idpAttributesUpsert(q, id, idp)] : []));
         // a new membership is in the teams it was given, if any: their names are read with it
-        if (created.team_ids.length) return this.memberIn(trx, ctx, created.id);
+        if (created.team_ids.length) return this.memberIn(q, ctx, created.id);
         return { membership: created, idp, teams: [] };
       }),
     );

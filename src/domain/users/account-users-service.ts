@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { auditWith, eventRow, recordAudit } from '../audit/audit-service.js';
 import { lockAccount } from '../accounts/accounts-store.js';
-import { type Context, parseRole, type Role, ROLES, requireAccountManager, transact, type Trx } from '../context.js';
+import type { Queryable } from '../../db/database.js';
+import { atomically, type Context, parseRole, type Role, ROLES, requireAccountManager, transact, type Trx } from '../context.js';
 import { Conflict, Invalid, NotFound, requireVersion, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedules-store.js';
@@ -11,8 +12,8 @@ import {
   deleteMembership, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership, lockWholeMembership,
   type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, updateMembership,
 } from './account-users-store.js';
-import { canEditProfile, createProfile, hasProfileChanges, type ProfileChanges, requireProfileEditor, updateProfile } from './profile.js';
-import { findUserIdsByIdentity, type UserRecord } from './users-store.js';
+import { canEditProfile, hasProfileChanges, type NewPerson, planNewPerson, type ProfileChanges, requireProfileEditor, storedPerson, updateProfile } from './profile.js';
+import { findUserIdsByIdentity, newUserWrites, type UserRecord } from './users-store.js';
 
 /** Use cases on account users (memberships): the person, their place in the account, their teams. */
 
@@ -57,6 +58,11 @@ const CREATE_ATTEMPTS = 3;
  * Runs a create transaction again when it lost a race on a unique email or user name to a
  * concurrent request: the next attempt sees the winner, and links that person or refuses (rule 1).
  */
+/** A create writes once (one statement, no transaction needed) unless it also sets the new member's teams. */
+export function createIsOneWrite(input: CreateAccountUser): boolean {
+  return !input.membership?.team_ids?.length;
+}
+
 export async function retryLostCreateRace<T>(attempt: () => Promise<T>): Promise<T> {
   for (let n = 1; ; n++) {
     try {
@@ -73,25 +79,30 @@ export class AccountUsersService {
 
   async create(ctx: Context, input: CreateAccountUser): Promise<MembershipRecord> {
     requireAccountManager(ctx, 'add people to the account');
-    return retryLostCreateRace(() => transact(this.db, (trx) => this.createIn(trx, ctx, input)));
+    return retryLostCreateRace(() => atomically(this.db, createIsOneWrite(input), (q) => this.createIn(q, ctx, input)));
   }
 
   /**
-   * The create use case inside a caller's transaction. Rule 1: a userName or email that already
-   * belongs to a person links that person into the account; never a second user.
+   * The create use case, in a caller's transaction, or on the database itself when
+   * createIsOneWrite(input): a new person, their emails and phones, the membership, its audit event
+   * and the caller's `companions` are written by one statement; teams, when given, by more. Rule 1:
+   * a userName or email that already belongs to a person links that person into the account; never
+   * a second user.
    */
-  async createIn(trx: Trx, ctx: Context, input: CreateAccountUser, companions: (accountUserId: string) => CompanionWrites = () => []): Promise<MembershipRecord> {
+  async createIn(q: Queryable, ctx: Context, input: CreateAccountUser, companions: (accountUserId: string) => CompanionWrites = () => []): Promise<MembershipRecord> {
+    const teamIds = input.membership?.team_ids ?? [];
+    if (teamIds.length && !q.isTransaction) throw new Error('createIn: a create that sets teams writes more than once and needs a transaction');
     const emails = (input.user.emails?.items ?? []).map((e) => e.email).filter((e): e is string => typeof e === 'string');
     const userName = input.user.user_name ?? emails[0];
-    const matches = await findUserIdsByIdentity(trx, userName, emails);
+    const matches = await findUserIdsByIdentity(q, userName, emails);
     if (matches.length > 1) {
       throw new Conflict(`user_name ${show(userName)} and the emails given belong to different people`, 'user_name');
     }
     let userId = matches[0];
-    // the new person as stored; a linked person is read back with the membership
-    let created: UserRecord | undefined;
+    // the new person, written with the membership; a linked person is read back with it
+    let person: NewPerson | undefined;
     if (userId) {
-      const member = await findMembershipOfUser(trx, ctx.accountId, userId);
+      const member = await findMembershipOfUser(q, ctx.accountId, userId);
       if (member) {
         // Name what matched: the sign-in name, or the email that belongs to the existing member.
         const sameName = member.user.user_name.toLowerCase() === userName?.toLowerCase();
@@ -101,22 +112,26 @@ export class AccountUsersService {
           : new Conflict(`email ${show(email)} belongs to a person who is already a member of this account`, 'email');
       }
     } else {
-      created = await createProfile(trx, ctx, input.user);
-      userId = created.id;
+      person = await planNewPerson(ctx, input.user);
+      userId = person.row.id;
     }
     const id = newId('au');
     const membership = input.membership ?? {};
     const roles = applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags);
     const active = membership.active ?? true;
     const row = await insertMembership(
-      trx,
+      q,
       { id, account_id: ctx.accountId, user_id: userId, roles, active, external_id: membership.external_id ?? null, enterprise: membership.enterprise ?? {} },
-      [auditWith(trx, ctx, { action: created ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active } }), ...companions(id)],
+      [
+        ...(person ? newUserWrites(q, person.row, person.emails, person.phones) : []),
+        auditWith(q, ctx, { action: person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active } }),
+        ...companions(id),
+      ],
     );
-    if (membership.team_ids?.length) await this.setTeams(trx, ctx, id, membership.team_ids);
+    if (teamIds.length) await this.setTeams(q, ctx, id, teamIds);
     // a new membership is in no team (nor granted a role by one) unless asked
-    if (created && !membership.team_ids?.length) return { ...row, team_ids: [], granted_roles: [], user: created };
-    return (await findMembership(trx, ctx.accountId, id))!;
+    if (person && !teamIds.length) return { ...row, team_ids: [], granted_roles: [], user: storedPerson(person, row.created_at) };
+    return (await findMembership(q, ctx.accountId, id))!;
   }
 
   async get(ctx: Context, id: string): Promise<MembershipRecord> {
@@ -226,12 +241,12 @@ export class AccountUsersService {
     });
   }
 
-  private async setTeams(trx: Trx, ctx: Context, accountUserId: string, teamIds: readonly string[]) {
+  private async setTeams(q: Queryable, ctx: Context, accountUserId: string, teamIds: readonly string[]) {
     const unique = [...new Set(teamIds)];
-    const known = await existingTeamIds(trx, ctx.accountId, unique);
+    const known = await existingTeamIds(q, ctx.accountId, unique);
     const missing = unique.find((t) => !known.has(t));
     if (missing) throw new Invalid('member_team_ids', `member_team_ids: team ${show(missing)} does not exist in this account`);
-    return setTeamsOfMember(trx, accountUserId, unique);
+    return setTeamsOfMember(q, accountUserId, unique);
   }
 }
 

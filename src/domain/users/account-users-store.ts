@@ -7,7 +7,7 @@ import type { Role } from '../context.js';
 import { GRANTED_ROLES_JSON, type GrantedRole } from '../roles/role-mappings-store.js';
 import { schedulesNamingMemberJson } from '../schedules/schedules-store.js';
 import { Conflict } from '../errors.js';
-import { EMAILS_JSON, PHONES_JSON, USER_COLUMNS, type UserRecord } from './users-store.js';
+import { EMAILS_JSON, PHONES_JSON, USER_COLUMNS, type UserRecord, uniqueConflict } from './users-store.js';
 
 /** The only place that runs SQL on account_users (memberships). */
 
@@ -154,7 +154,8 @@ export async function insertMembership(q: Queryable, row: MembershipInsert, comp
     if (isUniqueViolation(err) && violatedConstraint(err) === 'account_users_membership_unique') {
       throw new Conflict('this person is already a member of the account', 'email');
     }
-    throw err;
+    // a new person written with the membership (newUserWrites): a user name or email taken meanwhile
+    throw uniqueConflict(err) ?? err;
   }
 }
 

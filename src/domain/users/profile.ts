@@ -5,8 +5,8 @@ import { newId } from '../ids.js';
 import { type ContactChange, type IncomingContact, planContacts } from './contact-plan.js';
 import { checkEmail, checkLanguage, checkName, checkPhone, checkTimeZone, checkUserName } from './profile-rules.js';
 import {
-  clearPrimary, deleteEmails, deletePhones, insertEmails, insertPhones, insertUser,
-  updateEmail, updatePhone, updateUser, type UserRecord, type UserUpdate,
+  clearPrimary, deleteEmails, deletePhones, insertEmails, insertPhones, type NewEmail, type NewPhone,
+  updateEmail, updatePhone, updateUser, type UserInsert, type UserRecord, type UserUpdate,
 } from './users-store.js';
 
 /** A person's profile: what rule 2 of DESIGN.md protects. Shared by every use case that writes one. */
@@ -108,38 +108,61 @@ function inReadOrder<T extends { primary: boolean; id: string }>(list: T[]): T[]
   return list.sort((a, b) => (a.primary !== b.primary ? (a.primary ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** Creates a user managed by the context's account. Answers the new user as stored. */
-export async function createProfile(trx: Trx, ctx: Context, input: ProfileChanges): Promise<UserRecord> {
+/**
+ * A new person managed by the context's account, checked and given their ids: written by the
+ * statement that makes their first membership (users-store newUserWrites), so that the person and
+ * the membership are one statement, atomic without a transaction.
+ */
+export interface NewPerson {
+  row: UserInsert;
+  emails: NewEmail[];
+  phones: NewPhone[];
+}
+
+/** Checks a new person's profile and gives them and their emails and phones their ids; hashes a password. */
+export async function planNewPerson(ctx: Context, input: ProfileChanges): Promise<NewPerson> {
   const emails = input.emails?.items ?? [];
   if (emails.length === 0) throw new Invalid('emails', 'a user needs at least one email');
   const scalars = checkedScalars(input);
   const name = scalars.name ?? ([scalars.given_name, scalars.family_name].filter(Boolean).join(' ') || undefined);
   if (!name) throw new Invalid('name', 'name is required');
-  const id = newId('usr');
   const emailPlan = planContacts('email', [], emailChange({ mode: 'replace', items: emails }), { minimum: 1, newId: () => newId('eml') });
   const phonePlan = planContacts('phone', [], phoneChange({ mode: 'replace', items: input.phones?.items ?? [] }), { minimum: 0, newId: () => newId('phn') });
   const primaryEmail = emailPlan.inserts.find((e) => e.primary)!.email;
-  const emailRows = emailPlan.inserts.map((e) => ({ ...e, blocked: false }));
-  const phoneRows = phonePlan.inserts.map((p) => ({ ...p, blocked: false }));
-  const row = await insertUser(trx, {
-    id,
-    name,
-    given_name: scalars.given_name ?? null,
-    family_name: scalars.family_name ?? null,
-    user_name: scalars.user_name ?? primaryEmail,
-    time_zone: scalars.time_zone ?? 'UTC',
-    preferred_language: scalars.preferred_language ?? 'en',
-    notify_push: scalars.notify_push ?? true,
-    notify_email: scalars.notify_email ?? true,
-    notify_sms: scalars.notify_sms ?? true,
-    notify_voice: scalars.notify_voice ?? true,
-    managed_by_account_id: ctx.accountId,
-    password_hash: input.password === undefined ? null : await hashPassword(checkPassword(input.password)),
-  }, emailRows, phoneRows);
+  return {
+    row: {
+      id: newId('usr'),
+      name,
+      given_name: scalars.given_name ?? null,
+      family_name: scalars.family_name ?? null,
+      user_name: scalars.user_name ?? primaryEmail,
+      time_zone: scalars.time_zone ?? 'UTC',
+      preferred_language: scalars.preferred_language ?? 'en',
+      notify_push: scalars.notify_push ?? true,
+      notify_email: scalars.notify_email ?? true,
+      notify_sms: scalars.notify_sms ?? true,
+      notify_voice: scalars.notify_voice ?? true,
+      managed_by_account_id: ctx.accountId,
+      password_hash: input.password === undefined ? null : await hashPassword(checkPassword(input.password)),
+    },
+    emails: emailPlan.inserts.map((e) => ({ ...e, blocked: false })),
+    phones: phonePlan.inserts.map((p) => ({ ...p, blocked: false })),
+  };
+}
+
+/**
+ * The new person as stored by the statement that wrote them at `writtenAt` (the statement's
+ * transaction time, which every row it inserts takes as created_at and updated_at).
+ */
+export function storedPerson(person: NewPerson, writtenAt: Date): UserRecord {
+  const { password_hash: _hash, ...row } = person.row;
   return {
     ...row,
-    emails: inReadOrder(emailRows.map((e) => ({ id: e.id, email: e.email, type: e.type, primary: e.primary, blocked: e.blocked, verified_at: null }))),
-    phones: inReadOrder(phoneRows.map((p) => ({ id: p.id, number: p.number, value: p.value, type: p.type, country: p.country, primary: p.primary, blocked: p.blocked, verified_at: null }))),
+    last_sign_in_at: null,
+    created_at: writtenAt,
+    updated_at: writtenAt,
+    emails: inReadOrder(person.emails.map((e) => ({ id: e.id, email: e.email, type: e.type, primary: e.primary, blocked: e.blocked, verified_at: null }))),
+    phones: inReadOrder(person.phones.map((p) => ({ id: p.id, number: p.number, value: p.value, type: p.type, country: p.country, primary: p.primary, blocked: p.blocked, verified_at: null }))),
   };
 }
 

@@ -48,6 +48,9 @@ export interface UserRecord extends UserRow {
   phones: PhoneRecord[];
 }
 
+export type NewEmail = Omit<EmailRecord, 'verified_at'>;
+export type NewPhone = Omit<PhoneRecord, 'verified_at'>;
+
 export type UserInsert = Omit<UserRow, 'created_at' | 'updated_at' | 'last_sign_in_at'> & { password_hash?: string | null };
 export type UserUpdate = Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>> & { password_hash?: string | null };
 
@@ -88,16 +91,15 @@ async function translateUnique<T>(work: Promise<T>): Promise<T> {
 }
 
 /**
- * Inserts a user with their emails and phones in one statement: the contacts in data-modifying
- * WITHs (their foreign key to the user is checked at the end of the statement). Answers the user
- * row as stored (timestamps).
+ * The inserts of a new user with their emails and phones, for data-modifying WITHs of the
+ * statement that makes their membership (account-users-store insertMembership): their foreign keys
+ * are checked at the end of that statement, and a unique violation is named by uniqueConflict.
  */
-export async function insertUser(q: Queryable, row: UserInsert, emails: readonly Omit<EmailRecord, 'verified_at'>[] = [], phones: readonly Omit<PhoneRecord, 'verified_at'>[] = []): Promise<UserRow> {
-  const insert = q('users');
-  if (emails.length) insert.with('new_emails', q('user_emails').insert(emails.map((e) => ({ ...e, user_id: row.id }))));
-  if (phones.length) insert.with('new_phones', q('user_phones').insert(phones.map((p) => ({ ...p, user_id: row.id }))));
-  const [inserted] = (await translateUnique(insert.insert(row).returning(USER_COLUMNS))) as UserRow[];
-  return inserted;
+export function newUserWrites(q: Queryable, row: UserInsert, emails: readonly NewEmail[], phones: readonly NewPhone[]): Knex.QueryBuilder[] {
+  const writes = [q('users').insert(row)];
+  if (emails.length) writes.push(q('user_emails').insert(emails.map((e) => ({ ...e, user_id: row.id }))));
+  if (phones.length) writes.push(q('user_phones').insert(phones.map((p) => ({ ...p, user_id: row.id }))));
+  return writes;
 }
 
 /** Answers the row as it now is. */
@@ -124,7 +126,7 @@ export async function findUserIdsByIdentity(q: Queryable, userName: string | und
   return [...new Set(rows.map((r) => r.id))];
 }
 
-export async function insertEmails(q: Queryable, userId: string, emails: readonly Omit<EmailRecord, 'verified_at'>[]): Promise<void> {
+export async function insertEmails(q: Queryable, userId: string, emails: readonly NewEmail[]): Promise<void> {
   if (emails.length === 0) return;
   await translateUnique(q('user_emails').insert(emails.map((e) => ({ ...e, user_id: userId }))));
 }
@@ -137,7 +139,7 @@ export async function deleteEmails(q: Queryable, userId: string, ids: readonly s
   if (ids.length) await q('user_emails').where({ user_id: userId }).whereIn('id', ids).del().returning('id');
 }
 
-export async function insertPhones(q: Queryable, userId: string, phones: readonly Omit<PhoneRecord, 'verified_at'>[]): Promise<void> {
+export async function insertPhones(q: Queryable, userId: string, phones: readonly NewPhone[]): Promise<void> {
   if (phones.length === 0) return;
   await translateUnique(q('user_phones').insert(phones.map((p) => ({ ...p, user_id: userId }))));
 }
