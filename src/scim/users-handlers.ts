@@ -58,19 +58,26 @@ export async function replaceUser(call: ScimCall, id: string): Promise<ScimResul
   return answer(200, toScimUser(updated, call.baseUrl), projection(call));
 }
 
+/** Core User attributes that are the membership's alone (lower case): writing them writes no person, email or phone. */
+const MEMBERSHIP_ATTRIBUTES = new Set(['active', 'externalid', 'roles']);
+const CORE_USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:user';
+
 /**
- * PATCH is applied by us (patch/): the operations change the resource as read under the member's
- * lock, inside the update's transaction, and only the attributes they touched go to the domain.
- * No concurrent change can come between that read and the write; If-Match is compared there too.
+ * PATCH is applied by us (patch/): the operations change the resource as read, and only the
+ * attributes they touched go to the domain, which writes them only if the member has not changed
+ * since that read (under its lock, or checked by its version): no concurrent change can come
+ * between the read and the write; If-Match is compared there too. A PATCH that names only
+ * membership attributes (Okta's and Entra's `active`) is tried without a lock first.
  */
 export async function patchUser(call: ScimCall, id: string): Promise<ScimResult> {
   const ifMatch = expectedVersion(call.ifMatch);
   const ops = normalisePatch(call.body, USER_CATALOGUE);
+  const membershipOnly = ops.every(({ path: { path } }) => (!path.uri || path.uri.toLowerCase() === CORE_USER_URN) && MEMBERSHIP_ATTRIBUTES.has(path.attr.toLowerCase()));
   const updated = await call.services.directory.updateMember(call.ctx, id, (current) => {
     const doc = toScimUser(current, call.baseUrl);
     const write = toUserWrite(doc, applyPatch(doc, ops, USER_CATALOGUE));
     return { changes: toUpdateInput(write, ifMatch), idp: write.idp };
-  });
+  }, membershipOnly);
   return answer(200, toScimUser(updated, call.baseUrl), projection(call));
 }
 

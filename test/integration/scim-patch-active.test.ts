@@ -1,12 +1,18 @@
+import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventRow } from '../../src/domain/audit/audit-service.js';
+import { lockMembershipsShared, updateMembership } from '../../src/domain/users/account-users-store.js';
+import { onPostgres } from '../support/test-database.js';
 import { SCIM_URN, type ScimRequest, startScimApp } from '../support/scim-client.js';
 import { type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 /**
- * Okta's PATCH of `active` (a pathless replace), the commonest write an IdP sends. The member's
- * UPDATE writes its audit event and, on deactivation, reads the schedules that still name the
- * member into that event (still_scheduled_on) in the same statement; these check what the event
- * and the member hold afterwards, over SCIM and the REST API alike.
+ * Okta's PATCH of `active` (a pathless replace), the commonest write an IdP sends. It reads the
+ * member without a lock and writes it with one statement that checks the version read: the
+ * member's UPDATE writes its audit event and, on deactivation, reads the schedules that still name
+ * the member into that event (still_scheduled_on). These check what the event and the member hold
+ * afterwards, over SCIM and the REST API alike, and, on PostgreSQL, when another transaction holds
+ * the member between the PATCH's read and its write.
  */
 
 let app: TestApp;
@@ -130,5 +136,73 @@ describe('SCIM PATCH of active', () => {
     // the first to take the lock changed it; the two behind it found it done
     expect(versionOf(after.meta.version)).toBe(versionOf(user.meta.version) + 5);
     expect((await auditEvents(user.id)).filter((e) => e.action === 'account_user.update')).toHaveLength(5);
+  });
+
+  // PGlite has one connection, so requests never overlap there
+  describe.runIf(onPostgres())('when another transaction holds the member between the read and the write (PostgreSQL)', () => {
+    async function waitForLockWaiter() {
+      for (let i = 0; i < 500; i++) {
+        const rows = (await app.database.knex.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows as { n: number }[];
+        if (rows[0].n >= 1) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('never saw the PATCH wait for the lock');
+    }
+
+    async function withBlocker(hold: (blocker: Knex.Transaction) => Promise<void>, whileHeld: () => Promise<void>) {
+      const blocker: Knex.Transaction = await app.database.knex.transaction();
+      try {
+        await hold(blocker);
+        await whileHeld();
+      } finally {
+        if (!blocker.isCompleted()) await blocker.rollback();
+      }
+    }
+
+    it('is written again on the member as a write that came first left it, with one audit event', async () => {
+      const user = await createUser();
+      const ctx = { accountId: acme.accountId, actor: { type: 'system' as const }, channel: 'cli' as const };
+      let blocker!: Knex.Transaction;
+      await withBlocker(
+        async (trx) => {
+          blocker = trx;
+          // a write of the member that holds its row: a new external id, the version moved
+          await updateMembership(trx, acme.accountId, user.id, { changes: { external_id: 'first-write' }, audit: eventRow(ctx, { action: 'account_user.update', targetType: 'account_user', targetId: user.id }) });
+        },
+        async () => {
+          const pending = setActive(user.id, false);
+          await waitForLockWaiter();
+          await blocker.commit();
+          const off = await pending;
+          expect(off.status).toBe(200);
+          expect(off.body).toMatchObject({ active: false, externalId: 'first-write' });
+          expect(versionOf(off.body.meta.version)).toBe(versionOf(user.meta.version) + 2);
+          expect(off.body).toEqual((await req('GET', `/Users/${user.id}`)).body);
+          // the attempt that found the version moved wrote nothing, its audit event included
+          expect((await auditEvents(user.id)).filter((e) => e.changes.active === false)).toHaveLength(1);
+        },
+      );
+    });
+
+    it('records the schedule of an assignment that committed while the deactivation waited for the member', async () => {
+      const user = await createUser();
+      const schedule = await createSchedule(`Late ${uniqueEmail('s')}`, {});
+      let blocker!: Knex.Transaction;
+      await withBlocker(
+        async (trx) => {
+          blocker = trx;
+          // what an assignment does: share-lock the member, then give them a place
+          expect(await lockMembershipsShared(trx, acme.accountId, [user.id])).toHaveLength(1);
+          await trx('schedule_overrides').insert({ id: `ovr_late_${user.id}`, schedule_id: schedule.id, account_user_id: user.id, starts_at: '2099-05-01T00:00Z', ends_at: '2099-05-02T00:00Z' });
+        },
+        async () => {
+          const pending = setActive(user.id, false);
+          await waitForLockWaiter();
+          await blocker.commit();
+          expect((await pending).status).toBe(200);
+          expect((await auditEvents(user.id))[0].changes).toEqual({ active: false, still_scheduled_on: [{ id: schedule.id, name: schedule.name }] });
+        },
+      );
+    });
   });
 });

@@ -28,18 +28,23 @@ export function auditEventInsert(q: Queryable, row: Omit<AuditEventRow, 'created
 /** An event's row as a statement binds it: `changes` as JSON text (or statement-template placeholders for them all). */
 export type AuditEventBinding = Omit<AuditEventRow, 'created_at' | 'changes'> & { changes: string };
 
+/** The columns an event's insert names, in order. */
+const AUDIT_BINDING_COLUMNS = ['id', 'account_id', 'actor_type', 'actor_id', 'channel', 'action', 'target_type', 'target_id', 'request_id'] as const;
+
 /**
- * The insert of one event whose `changes` (JSON text) get keys the statement itself computes: each
- * a subquery answering one jsonb value, set when that value is not null. For an event that names
- * what the database holds when the change is written (the schedules a deactivated member is still
- * on): read by the statement that writes the change, not by a round trip of its own.
+ * The insert of one event written once for each row of `source` (a WITH of the same statement: the
+ * change it describes, so no change, no event), whose `changes` (JSON text) get keys the statement
+ * itself computes: each a jsonb value, set when not null. For an event that names what the
+ * database holds when the change is written (the schedules a deactivated member is still on).
  */
-export function auditEventInsertComputing(q: Queryable, row: AuditEventBinding, computed: Readonly<Record<string, Knex.QueryBuilder>>): AuditInsert {
+export function auditEventInsertFrom(q: Queryable, source: string, row: AuditEventBinding, computed: Readonly<Record<string, Knex.Raw | Knex.QueryBuilder>>): Knex.Raw {
   let changes: Knex.Raw = q.raw('?::jsonb', [row.changes]);
   for (const [key, value] of Object.entries(computed)) {
     changes = q.raw(`? || coalesce((select jsonb_build_object(?::text, c.value) from (select ? as value) c where c.value is not null), '{}'::jsonb)`, [changes, key, value]);
   }
-  return q('audit_events').insert({ ...row, changes });
+  const columns = [...AUDIT_BINDING_COLUMNS, 'changes'].map((c) => `"${c}"`).join(', ');
+  const values = AUDIT_BINDING_COLUMNS.map(() => '?').join(', ');
+  return q.raw(`insert into audit_events (${columns}) select ${values}, ? from "${source}"`, [...AUDIT_BINDING_COLUMNS.map((c) => row[c]), changes]);
 }
 
 export async function insertAuditEvent(q: Queryable, row: Omit<AuditEventRow, 'created_at'>): Promise<void> {

@@ -7,7 +7,7 @@ import { findTeam, type TeamRecord } from '../teams/teams-store.js';
 import { type AccountUsersService, type CreateAccountUser, createIsOneWrite, retryLostCreateRace, type UpdateAccountUser } from '../users/account-users-service.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
 import { PageContinuations } from './page-continuations.js';
-import { type DirectoryMember, findDirectoryMember, findDirectoryMembers, idpAttributesUpsert, lockDirectoryMember, memberNames, searchMemberDocuments, searchTeams } from './directory-store.js';
+import { type DirectoryMember, findDirectoryMember, findDirectoryMembers, idpAttributesUpsert, idpAttributesWrittenWith, lockDirectoryMember, memberNames, searchMemberDocuments, searchTeams } from './directory-store.js';
 import { type MemberRendering, storeDocuments } from './member-documents-store.js';
 
 /**
@@ -34,6 +34,9 @@ export interface MemberUpdate {
   changes: UpdateAccountUser;
   idp?: Record<string, unknown>;
 }
+
+/** Tries of a membership-only change without a lock before it runs under the lock (updateMember). */
+const UNLOCKED_ATTEMPTS = 3;
 
 /** SCIM's names for a team's fields, for error messages. */
 const SCIM_TEAM_FIELDS: TeamFields = { name: 'displayName', members: 'members' };
@@ -108,24 +111,48 @@ export class DirectoryService {
    * those alone still bumps the version and is audited, and with other changes it is named in the
    * same audit event. The member is read again only when the update cannot tell what it became
    * (emails, phones or teams written).
+   *
+   * `membershipOnly`: the caller expects the change to be the membership's alone (an IdP's PATCH of
+   * `active`). It is then first tried without a lock or transaction: the member read, the change
+   * written by one statement checked against the version read (AccountUsersService.updateReadIn);
+   * read again and retried when another write came first, and run as above when it turns out to
+   * write more. The outcome is the same either way; only the round trips differ.
    */
-  async updateMember(ctx: Context, id: string, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate)): Promise<DirectoryMember> {
+  async updateMember(ctx: Context, id: string, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate), membershipOnly = false): Promise<DirectoryMember> {
+    for (let attempt = 1; membershipOnly && attempt <= UNLOCKED_ATTEMPTS; attempt++) {
+      const written = await atomically(this.db, true, async (q) => {
+        const current = await this.memberIn(q, ctx, id);
+        const { changes, idp, idpChanged } = this.changesTo(ctx, current, update);
+        const result = idpChanged
+          ? await this.accountUsers.updateReadIn(q, ctx, current.membership, changes, { idp_attributes: 'changed' }, [idpAttributesWrittenWith(q, idp!)])
+          : await this.accountUsers.updateReadIn(q, ctx, current.membership, changes);
+        return typeof result === 'string' ? result : { membership: result, idp: idpChanged ? idp! : current.idp, teams: current.teams };
+      });
+      if (written === 'not-membership-only') break;
+      if (written !== 'changed') return written;
+    }
     return transact(this.db, async (trx) => {
       const current = await lockDirectoryMember(trx, ctx.accountId, id);
       if (!current) throw new NotFound('account_user', id);
-      // the function reads the member and must not change it (the update compares with it): no copy
-      // is made for it (a structuredClone of the member was ~1.5% of a PATCH's server CPU)
-      const { changes, idp } = typeof update === 'function' ? update(current) : update;
-      // jsonb keeps keys in its own order: compare as values, or every write would rewrite them
-      const idpChanged = idp !== undefined && canonicalJson(current.idp) !== canonicalJson(idp);
-      if (idpChanged) requireAccountManager(ctx, "change a member's attributes");
+      const { changes, idp, idpChanged } = this.changesTo(ctx, current, update);
       // a change of the kept attributes is written by the membership's UPDATE (which it causes)
       const membership = idpChanged
-        ? await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes, { idp_attributes: 'changed' }, [idpAttributesUpsert(trx, id, idp)])
+        ? await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes, { idp_attributes: 'changed' }, [idpAttributesWrittenWith(trx, idp!)])
         : await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes);
       if (!membership) return this.memberIn(trx, ctx, id);
-      return { membership, idp: idpChanged ? idp : current.idp, teams: current.teams };
+      return { membership, idp: idpChanged ? idp! : current.idp, teams: current.teams };
     });
+  }
+
+  /** `update` applied to the member as read; whether the kept attributes change (then only by an account manager). */
+  private changesTo(ctx: Context, current: DirectoryMember, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate)): MemberUpdate & { idpChanged: boolean } {
+    // the function reads the member and must not change it (the update compares with it): no copy
+    // is made for it (a structuredClone of the member was ~1.5% of a PATCH's server CPU)
+    const { changes, idp } = typeof update === 'function' ? update(current) : update;
+    // jsonb keeps keys in its own order: compare as values, or every write would rewrite them
+    const idpChanged = idp !== undefined && canonicalJson(current.idp) !== canonicalJson(idp);
+    if (idpChanged) requireAccountManager(ctx, "change a member's attributes");
+    return { changes, idp, idpChanged };
   }
 
   /** `expectedVersion` (If-Match) is compared under the membership's lock, inside the delete. */

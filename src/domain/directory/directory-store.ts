@@ -4,7 +4,7 @@ import { StatementTemplates, statementTemplate } from '../../db/statement-templa
 import { compileCondition, type ConditionSchema, type FieldSpec, orderBySql } from '../condition-store.js';
 import type { ListResult } from '../query.js';
 import { teamQuery, type TeamRecord, teamUpdatedAtSql } from '../teams/teams-store.js';
-import { hydrate, lockedRow, lockingMemberQuery, membershipQuery, type MembershipRecord } from '../users/account-users-store.js';
+import { hydrate, lockedRow, lockingMemberQuery, membershipQuery, type MembershipRecord, type UpdateCompanion } from '../users/account-users-store.js';
 import { ENTERPRISE_KEYS, type MemberField, type MemberQuery, type MemberSortField, type TeamField, type TeamQuery, type TeamSortField } from './directory-filter.js';
 import { PAGE_DOCUMENT_COLUMNS, type PageDocument, pageDocuments } from './member-documents-store.js';
 import type { Continuation, PageContinuations } from './page-continuations.js';
@@ -311,6 +311,12 @@ export function idpAttributesUpsert(q: Queryable, accountUserId: string, attribu
     .insert({ account_user_id: accountUserId, attributes: JSON.stringify(attributes) })
     .onConflict('account_user_id')
     .merge({ attributes: JSON.stringify(attributes), updated_at: q.fn.now() });
+}
+
+/** The upsert of a member's kept IdP attributes as a companion of the membership's UPDATE: written only when that UPDATE writes (its row comes from it). */
+export function idpAttributesWrittenWith(q: Queryable, attributes: Record<string, unknown>): UpdateCompanion {
+  return (changed) =>
+    q.raw(`insert into member_idp_attributes (account_user_id, attributes) select id, ?::jsonb from "${changed}" on conflict (account_user_id) do update set attributes = excluded.attributes, updated_at = now()`, [JSON.stringify(attributes)]);
 }
 
 export async function saveIdpAttributes(q: Queryable, accountUserId: string, attributes: Record<string, unknown>): Promise<void> {

@@ -164,44 +164,23 @@ export async function countOverrides(q: Queryable, scheduleId: string): Promise<
 
 /**
  * The schedules on which a member has a current or future place: a slot in a layer that has not
- * ended, or an override that has not ended (now() is the transaction's start).
+ * ended, or an override that has not ended (now() is the transaction's start). The rule is the
+ * database function member_schedules_not_ended (migration 011), so that a statement can read it
+ * after it has taken the member's row.
  */
 export async function schedulesNamingMember(q: Queryable, accountId: string, accountUserId: string): Promise<{ id: string; name: string }[]> {
-  return (await schedulesNamingMemberQuery(q, accountId, accountUserId).orderBy([{ column: 's.name' }, { column: 's.id' }]).select('s.id', 's.name')) as { id: string; name: string }[];
+  const [row] = (await q.select(q.raw('member_schedules_not_ended(?, ?) as schedules', [accountId, accountUserId]))) as { schedules: { id: string; name: string }[] | null }[];
+  return row.schedules ?? [];
 }
 
 /**
- * schedulesNamingMember as one jsonb value, for a statement that records it (the audit event of a
- * deactivation, written by the membership's UPDATE): the same {id, name} in the same order, or
- * null when there are none. `accountId` and `accountUserId` may be statement-template placeholders.
+ * schedulesNamingMember as one jsonb value ({id, name} in the same order, or null when there are
+ * none), for a statement that records it (the audit event of a deactivation). Volatile: read with
+ * a snapshot of its own, taken when the statement calls it. `accountId` and `accountUserId` may be
+ * statement-template placeholders.
  */
-export function schedulesNamingMemberJson(q: Queryable, accountId: string, accountUserId: string): Knex.QueryBuilder {
-  return schedulesNamingMemberQuery(q, accountId, accountUserId).select(q.raw(`jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name) order by s.name, s.id)`));
-}
-
-function schedulesNamingMemberQuery(q: Queryable, accountId: string, accountUserId: string): Knex.QueryBuilder {
-  return q('schedules as s')
-    .where('s.account_id', accountId)
-    .where((w) =>
-      w
-        .whereExists((e) =>
-          e
-            .select(q.raw('1'))
-            .from('schedule_layers as l')
-            .join('schedule_layer_members as m', 'm.layer_id', 'l.id')
-            .whereRaw('l.schedule_id = s.id')
-            .where('m.account_user_id', accountUserId)
-            .where((x) => x.whereNull('l.ends_at').orWhere('l.ends_at', '>', q.fn.now())),
-        )
-        .orWhereExists((e) =>
-          e
-            .select(q.raw('1'))
-            .from('schedule_overrides as o')
-            .whereRaw('o.schedule_id = s.id')
-            .where('o.account_user_id', accountUserId)
-            .where('o.ends_at', '>', q.fn.now()),
-        ),
-    );
+export function memberSchedulesNotEnded(q: Queryable, accountId: string, accountUserId: string): Knex.Raw {
+  return q.raw('member_schedules_not_ended(?, ?)', [accountId, accountUserId]);
 }
 
 /**

@@ -10,9 +10,9 @@ import { directRolesAfter } from '../roles/direct-roles.js';
 import { existingTeamIds, setTeamsOfMember } from '../teams/teams-store.js';
 import {
   deleteMembership, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership, lockWholeMembership,
-  type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, updateMembership,
+  type AuditedMembershipUpdate, type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, type UpdateCompanion, updateMembership,
 } from './account-users-store.js';
-import { canEditProfile, hasProfileChanges, type NewPerson, planNewPerson, type ProfileChanges, requireProfileEditor, storedPerson, updateProfile } from './profile.js';
+import { canEditProfile, hasProfileChanges, type NewPerson, planNewPerson, planProfileUpdate, type ProfileChanges, type ProfileUpdate, requireProfileEditor, storedPerson } from './profile.js';
 import { findUserIdsByIdentity, newUserWrites, type UserRecord } from './users-store.js';
 
 /** Use cases on account users (memberships): the person, their place in the account, their teams. */
@@ -58,6 +58,17 @@ const CREATE_ATTEMPTS = 3;
  * Runs a create transaction again when it lost a race on a unique email or user name to a
  * concurrent request: the next attempt sees the winner, and links that person or refuses (rule 1).
  */
+/** An update as planned against the member as read (AccountUsersService.planUpdate). */
+interface UpdatePlan {
+  /** The person's changes, when the caller may make them. */
+  profile?: ProfileUpdate;
+  /** The teams to set, when given. */
+  teamIds?: readonly string[];
+  update: MembershipUpdate;
+  /** What changes, for the audit event; nothing changes when empty (until the teams are set). */
+  audit: Record<string, unknown>;
+}
+
 /** A create writes once (one statement, no transaction needed) unless it also sets the new member's teams. */
 export function createIsOneWrite(input: CreateAccountUser): boolean {
   return !input.membership?.team_ids?.length;
@@ -160,56 +171,86 @@ export class AccountUsersService {
    * transaction: lockWholeMembership, or a lock that reads more (the directory's). `alsoChanged`
    * is what the caller changes beside it (the directory's kept IdP attributes): it counts as a
    * change, in the same audit event and version; `companions` are the caller's writes of it, run by
-   * the membership's UPDATE (so they are written only when that runs, which `alsoChanged` ensures). Answers the member as it now is, or undefined
-   * when that is not known without reading it again (its emails, phones or teams were written).
+   * the membership's UPDATE (so they are written only when that runs, which `alsoChanged` ensures).
+   * Answers the member as it now is, or undefined when that is not known without reading it again
+   * (its emails, phones or teams were written).
    */
-  async updateLockedIn(trx: Trx, ctx: Context, locked: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: CompanionWrites = []): Promise<MembershipRecord | undefined> {
-    const id = locked.id;
-    requireVersion('account_user', id, locked.version, changes.expectedVersion);
+  async updateLockedIn(trx: Trx, ctx: Context, locked: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: readonly UpdateCompanion[] = []): Promise<MembershipRecord | undefined> {
+    const plan = await this.planUpdate(ctx, locked, changes, alsoChanged);
+    let user: UserRecord | undefined = locked.user;
+    if (plan.profile?.writes) user = await plan.profile.apply(trx);
+    let teamsChanged = false;
+    if (plan.teamIds !== undefined) {
+      const teams = await this.setTeams(trx, ctx, locked.id, plan.teamIds);
+      teamsChanged = teams.added.length > 0 || teams.removed.length > 0;
+      if (teamsChanged) plan.audit.teams = teams;
+    }
+    if (!Object.keys(plan.audit).length) return locked;
+    const row = await updateMembership(trx, ctx.accountId, locked.id, this.auditedUpdate(ctx, locked, plan), companions);
+    // team ids and the roles teams grant are the membership's read model: read again when they moved
+    return user && !teamsChanged ? { ...locked, ...row!, user } : undefined;
+  }
+
+  /**
+   * The update use case on a membership read without a lock, when the change is the membership's
+   * alone (its roles, status, external id or attributes, and the caller's companions): written by
+   * one statement, without a transaction, that checks the membership's version is still the one
+   * read (optimistic concurrency; BENCHMARKS.md, "PATCH"). Answers the member as it now is;
+   * 'changed' when another write came first (nothing written: read it again and retry), or
+   * 'not-membership-only' when the change would write the person, their emails or phones, or teams
+   * (nothing written: run it under the lock, updateLockedIn). The rules are updateLockedIn's.
+   */
+  async updateReadIn(q: Queryable, ctx: Context, read: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: readonly UpdateCompanion[] = []): Promise<MembershipRecord | 'changed' | 'not-membership-only'> {
+    const plan = await this.planUpdate(ctx, read, changes, alsoChanged);
+    if (plan.profile?.writes || plan.teamIds !== undefined) return 'not-membership-only';
+    if (!Object.keys(plan.audit).length) return read;
+    const row = await updateMembership(q, ctx.accountId, read.id, { ...this.auditedUpdate(ctx, read, plan), expectedVersion: read.version }, companions);
+    return row ? { ...read, ...row } : 'changed';
+  }
+
+  /** What an update changes, decided against the member as read, with every rule checked; nothing written. */
+  private async planUpdate(ctx: Context, member: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown>): Promise<UpdatePlan> {
+    requireVersion('account_user', member.id, member.version, changes.expectedVersion);
     const membership = changes.membership ?? {};
     const membershipChanged = Object.values(membership).some((v) => v !== undefined);
     if (membershipChanged) requireAccountManager(ctx, "change a member's roles, status or teams");
 
     const audit: Record<string, unknown> = {};
-    let user: UserRecord | undefined = locked.user;
+    let profile: ProfileUpdate | undefined;
     if (hasProfileChanges(changes.user)) {
-      if (changes.foreignProfile === 'ignore' && !canEditProfile(ctx, locked.user)) {
+      if (changes.foreignProfile === 'ignore' && !canEditProfile(ctx, member.user)) {
         // rule 2: another account's IdP manages only the membership
       } else {
-        requireProfileEditor(ctx, locked.user);
-        const profile = await updateProfile(trx, locked.user, changes.user!);
+        requireProfileEditor(ctx, member.user);
+        profile = await planProfileUpdate(member.user, changes.user!);
         Object.assign(audit, profile.diff);
-        user = profile.user;
       }
     }
     const update: MembershipUpdate = {};
     if (membership.roles !== undefined || membership.roles_from_idp !== undefined || membership.role_flags !== undefined) {
       // Roles granted by groups are never copied onto the membership (roles/direct-roles.ts).
-      const roles = directRolesAfter(locked.roles, locked.granted_roles, membership);
-      if (roles.join() !== [...locked.roles].sort().join()) update.roles = audit.roles = roles;
+      const roles = directRolesAfter(member.roles, member.granted_roles, membership);
+      if (roles.join() !== [...member.roles].sort().join()) update.roles = audit.roles = roles;
     }
-    if (membership.active !== undefined && membership.active !== locked.active) update.active = audit.active = membership.active;
-    // Deactivation is never refused (rule 3); the member keeps their shifts, and the event says so
-    // (still_scheduled_on): read by the UPDATE below, under the lock on the member, which anyone
-    // putting the member on a schedule share-locks first.
-    const recordStillScheduled = update.active === false;
-    if (membership.external_id !== undefined && membership.external_id !== locked.external_id) update.external_id = audit.external_id = membership.external_id;
-    if (membership.enterprise !== undefined && JSON.stringify(membership.enterprise) !== JSON.stringify(locked.enterprise)) {
+    if (membership.active !== undefined && membership.active !== member.active) update.active = audit.active = membership.active;
+    if (membership.external_id !== undefined && membership.external_id !== member.external_id) update.external_id = audit.external_id = membership.external_id;
+    if (membership.enterprise !== undefined && JSON.stringify(membership.enterprise) !== JSON.stringify(member.enterprise)) {
       update.enterprise = membership.enterprise;
       audit.enterprise = 'changed';
     }
-    let teamsChanged = false;
-    if (membership.team_ids !== undefined) {
-      const teams = await this.setTeams(trx, ctx, id, membership.team_ids);
-      teamsChanged = teams.added.length > 0 || teams.removed.length > 0;
-      if (teamsChanged) audit.teams = teams;
-    }
     Object.assign(audit, alsoChanged);
-    if (!Object.keys(audit).length) return locked;
-    const event = eventRow(ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id, changes: audit });
-    const row = await updateMembership(trx, ctx.accountId, id, { changes: update, audit: event, recordStillScheduled }, companions);
-    // team ids and the roles teams grant are the membership's read model: read again when they moved
-    return user && !teamsChanged ? { ...locked, ...row, user } : undefined;
+    return { profile, teamIds: membership.team_ids, update, audit };
+  }
+
+  private auditedUpdate(ctx: Context, member: MembershipRecord, plan: UpdatePlan): AuditedMembershipUpdate {
+    return {
+      changes: plan.update,
+      audit: eventRow(ctx, { action: 'account_user.update', targetType: 'account_user', targetId: member.id, changes: plan.audit }),
+      // Deactivation is never refused (rule 3); the member keeps their shifts, and the event says
+      // so (still_scheduled_on): read once the UPDATE has the member's row, after any assignment of
+      // the member in progress (it share-locks the row first) has committed.
+      recordStillScheduled: plan.update.active === false,
+    };
   }
 
   /**

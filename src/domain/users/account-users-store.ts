@@ -2,10 +2,10 @@ import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
 import { StatementTemplates, statementTemplate } from '../../db/statement-template.js';
-import { type AuditEventRow, type AuditInsert, auditEventInsertComputing } from '../audit/audit-store.js';
+import { type AuditEventRow, type AuditInsert, auditEventInsertFrom } from '../audit/audit-store.js';
 import type { Role } from '../context.js';
 import { GRANTED_ROLES_JSON, type GrantedRole } from '../roles/role-mappings-store.js';
-import { schedulesNamingMemberJson } from '../schedules/schedules-store.js';
+import { memberSchedulesNotEnded } from '../schedules/schedules-store.js';
 import { Conflict } from '../errors.js';
 import { EMAILS_JSON, PHONES_JSON, USER_COLUMNS, type UserRecord, uniqueConflict } from './users-store.js';
 
@@ -165,10 +165,23 @@ export interface AuditedMembershipUpdate {
   audit: Omit<AuditEventRow, 'created_at'>;
   /**
    * The event also records the schedules that still name the member (`still_scheduled_on`, left
-   * out when none): read by the UPDATE itself, so after the membership's lock was taken.
+   * out when none): read by the event's insert once the UPDATE has the member's row, with a
+   * snapshot of its own (member_schedules_not_ended, migration 011).
    */
   recordStillScheduled?: boolean;
+  /**
+   * Written only if the membership's version is still this one (the member was read without a
+   * lock): otherwise nothing is written, the event and companions included.
+   */
+  expectedVersion?: number;
 }
+
+/**
+ * A write that goes with a membership's UPDATE (the kept IdP attributes), given the name of the
+ * WITH that holds the updated row: it takes its row from there, so it is written only when the
+ * UPDATE wrote.
+ */
+export type UpdateCompanion = (changed: string) => Knex.QueryBuilder | Knex.Raw;
 
 /** The membership columns a change sets, in the order its statement names them. */
 const UPDATABLE_COLUMNS = ['roles', 'active', 'external_id', 'enterprise'] as const;
@@ -177,14 +190,27 @@ type UpdatableColumn = (typeof UPDATABLE_COLUMNS)[number];
 /** A value the statement binds, by name: a statement-template placeholder, or the value itself. */
 type Bind = <T>(name: string) => T;
 
+interface UpdateShape {
+  columns: readonly UpdatableColumn[];
+  recordStillScheduled: boolean;
+  versionChecked: boolean;
+}
+
 /**
- * The UPDATE of a membership (the columns given; version and updated_at bumped) with its audit
- * event as a data-modifying WITH. Built from `bind` so that one builder serves both the compiled
- * template and a statement built per request.
+ * The UPDATE of a membership (the columns given; version and updated_at bumped) as the WITH
+ * `changed`, its audit event and companions taking their row from it, answering the row as it now
+ * is. Built from `bind` so that one builder serves both the compiled template and a statement built
+ * per request.
  */
-function auditedUpdateStatement(q: Queryable, columns: readonly UpdatableColumn[], recordStillScheduled: boolean, bind: Bind): Knex.QueryBuilder {
-  const audit = auditEventInsertComputing(
+function auditedUpdateStatement(q: Queryable, shape: UpdateShape, bind: Bind, companions: readonly UpdateCompanion[] = []): Knex.QueryBuilder {
+  const set: Record<string, unknown> = {};
+  for (const column of shape.columns) set[column] = bind(column);
+  const update = q('account_users').where({ account_id: bind<string>('account_id'), id: bind<string>('id') });
+  if (shape.versionChecked) update.where('version', bind<number>('expected_version'));
+  update.update({ ...set, version: q.raw('version + 1'), updated_at: q.fn.now() }).returning(MEMBERSHIP_COLUMNS);
+  const audit = auditEventInsertFrom(
     q,
+    'changed',
     {
       id: bind('audit_id'),
       account_id: bind('audit_account_id'),
@@ -197,32 +223,34 @@ function auditedUpdateStatement(q: Queryable, columns: readonly UpdatableColumn[
       changes: bind('audit_changes'),
       request_id: bind('audit_request_id'),
     },
-    recordStillScheduled ? { still_scheduled_on: schedulesNamingMemberJson(q, bind('account_id'), bind('id')) } : {},
+    shape.recordStillScheduled ? { still_scheduled_on: memberSchedulesNotEnded(q, bind('account_id'), bind('id')) } : {},
   );
-  const set: Record<string, unknown> = {};
-  for (const column of columns) set[column] = bind(column);
-  return q('account_users')
-    .with('audit_event', audit)
-    .where({ account_id: bind<string>('account_id'), id: bind<string>('id') })
-    .update({ ...set, version: q.raw('version + 1'), updated_at: q.fn.now() })
-    .returning(MEMBERSHIP_COLUMNS);
+  const statement = q.with('changed', update).with('audit_event', audit);
+  companions.forEach((write, i) => statement.with(`companion_${i + 1}`, write('changed')));
+  return statement.select(MEMBERSHIP_COLUMNS).from('changed');
 }
 
-// compiled once per shape (the columns set, and whether the event reads the schedules): at most
-// 2^4 * 2 texts; only a change with companions beyond its audit event is built per request
-const auditedUpdates = new StatementTemplates(2 ** UPDATABLE_COLUMNS.length * 2);
+// compiled once per shape (the columns set, whether the event reads the schedules, whether the
+// version is checked): at most 2^4 * 2 * 2 texts; a change with companions is built per request
+const auditedUpdates = new StatementTemplates(2 ** UPDATABLE_COLUMNS.length * 4);
 
 /**
  * Applies the changes, bumps version and updated_at and writes the audit event, in one statement;
- * answers the row as it now is. `companions` (the kept IdP attributes) are written by the same statement.
+ * answers the row as it now is, or undefined when `expectedVersion` was given and is no longer the
+ * membership's (nothing written). `companions` (the kept IdP attributes) are written by the same
+ * statement.
  */
-export async function updateMembership(q: Queryable, accountId: string, id: string, update: AuditedMembershipUpdate, companions: CompanionWrites = []): Promise<MembershipRow> {
-  const columns = UPDATABLE_COLUMNS.filter((c) => update.changes[c] !== undefined);
-  const recordStillScheduled = update.recordStillScheduled === true;
+export async function updateMembership(q: Queryable, accountId: string, id: string, update: AuditedMembershipUpdate, companions: readonly UpdateCompanion[] = []): Promise<MembershipRow | undefined> {
+  const shape: UpdateShape = {
+    columns: UPDATABLE_COLUMNS.filter((c) => update.changes[c] !== undefined),
+    recordStillScheduled: update.recordStillScheduled === true,
+    versionChecked: update.expectedVersion !== undefined,
+  };
   const { audit, changes } = update;
   const values: Record<string, unknown> = {
     account_id: accountId,
     id,
+    expected_version: update.expectedVersion,
     audit_id: audit.id,
     audit_account_id: audit.account_id,
     audit_actor_type: audit.actor_type,
@@ -234,12 +262,12 @@ export async function updateMembership(q: Queryable, accountId: string, id: stri
     audit_changes: JSON.stringify(audit.changes),
     audit_request_id: audit.request_id,
   };
-  for (const column of columns) values[column] = column === 'enterprise' ? JSON.stringify(changes.enterprise) : changes[column];
+  for (const column of shape.columns) values[column] = column === 'enterprise' ? JSON.stringify(changes.enterprise) : changes[column];
   if (companions.length === 0) {
-    const template = auditedUpdates.get(`${columns.join()}|${recordStillScheduled}`, (p) => auditedUpdateStatement(p.knex, columns, recordStillScheduled, <T>(name: string) => p(name) as T));
-    if (template) return (await template.run(q, values))[0] as unknown as MembershipRow;
+    const template = auditedUpdates.get(`${shape.columns.join()}|${shape.recordStillScheduled}|${shape.versionChecked}`, (p) => auditedUpdateStatement(p.knex, shape, <T>(name: string) => p(name) as T));
+    if (template) return (await template.run(q, values))[0] as unknown as MembershipRow | undefined;
   }
-  const statement = withCompanions(auditedUpdateStatement(q, columns, recordStillScheduled, <T>(name: string) => values[name] as T), companions);
+  const statement = auditedUpdateStatement(q, shape, <T>(name: string) => values[name] as T, companions);
   return ((await statement) as MembershipRow[])[0];
 }
 

@@ -1,4 +1,5 @@
-import type { Context, Trx } from '../context.js';
+import type { Queryable } from '../../db/database.js';
+import type { Context } from '../context.js';
 import { hashPassword, checkPassword } from '../auth/passwords.js';
 import { Forbidden, Invalid } from '../errors.js';
 import { newId } from '../ids.js';
@@ -167,11 +168,19 @@ export function storedPerson(person: NewPerson, writtenAt: Date): UserRecord {
 }
 
 /**
- * Applies profile changes to an existing user (the caller has checked the right to). Answers what
- * changed, for the audit event (empty when nothing did), and the user as they now are when that is
- * known without reading them again (undefined once emails or phones were written).
+ * Profile changes to an existing user, planned against the user as read (the caller has checked
+ * the right to make them): what changes, for the audit event (empty when nothing does), and the
+ * writes that make it, not yet run.
  */
-export async function updateProfile(trx: Trx, user: UserRecord, changes: ProfileChanges): Promise<{ diff: Record<string, unknown>; user: UserRecord | undefined }> {
+export interface ProfileUpdate {
+  diff: Record<string, unknown>;
+  /** Whether applying it writes anything (the user's row, emails or phones). */
+  writes: boolean;
+  /** Runs the writes; answers the user as they now are when that is known without reading them again (undefined once emails or phones were written). */
+  apply(q: Queryable): Promise<UserRecord | undefined>;
+}
+
+export async function planProfileUpdate(user: UserRecord, changes: ProfileChanges): Promise<ProfileUpdate> {
   const scalars = checkedScalars(changes);
   const diff: Record<string, unknown> = {};
   for (const field of SCALAR_FIELDS) {
@@ -182,23 +191,29 @@ export async function updateProfile(trx: Trx, user: UserRecord, changes: Profile
     update.password_hash = await hashPassword(checkPassword(changes.password));
     diff.password = 'changed';
   }
-  const after: UserRecord = Object.keys(update).length ? { ...user, ...(await updateUser(trx, user.id, update)) } : user;
-
-  if (changes.emails) {
-    const plan = planContacts('email', user.emails.map((e) => ({ id: e.id, key: e.email.toLowerCase(), primary: e.primary, type: e.type, fields: { email: e.email } })), emailChange(changes.emails), { minimum: 1, newId: () => newId('eml') });
-    await deleteEmails(trx, user.id, plan.deletes);
-    if (plan.primaryChanges) await clearPrimary(trx, 'user_emails', user.id);
-    for (const u of plan.updates) await updateEmail(trx, user.id, u.id, u.changes);
-    await insertEmails(trx, user.id, plan.inserts.map((e) => ({ ...e, blocked: false })));
-    if (plan.deletes.length || plan.updates.length || plan.inserts.length) diff.emails = 'changed';
-  }
-  if (changes.phones) {
-    const plan = planContacts('phone', user.phones.map((p) => ({ id: p.id, key: p.number, primary: p.primary, type: p.type, fields: { number: p.number, value: p.value, country: p.country } })), phoneChange(changes.phones), { minimum: 0, newId: () => newId('phn') });
-    await deletePhones(trx, user.id, plan.deletes);
-    if (plan.primaryChanges) await clearPrimary(trx, 'user_phones', user.id);
-    for (const u of plan.updates) await updatePhone(trx, user.id, u.id, u.changes);
-    await insertPhones(trx, user.id, plan.inserts.map((p) => ({ ...p, blocked: false })));
-    if (plan.deletes.length || plan.updates.length || plan.inserts.length) diff.phones = 'changed';
-  }
-  return { diff, user: diff.emails || diff.phones ? undefined : after };
+  const emails = changes.emails && planContacts('email', user.emails.map((e) => ({ id: e.id, key: e.email.toLowerCase(), primary: e.primary, type: e.type, fields: { email: e.email } })), emailChange(changes.emails), { minimum: 1, newId: () => newId('eml') });
+  const phones = changes.phones && planContacts('phone', user.phones.map((p) => ({ id: p.id, key: p.number, primary: p.primary, type: p.type, fields: { number: p.number, value: p.value, country: p.country } })), phoneChange(changes.phones), { minimum: 0, newId: () => newId('phn') });
+  if (emails && (emails.deletes.length || emails.updates.length || emails.inserts.length)) diff.emails = 'changed';
+  if (phones && (phones.deletes.length || phones.updates.length || phones.inserts.length)) diff.phones = 'changed';
+  const rowChanges = Object.keys(update).length > 0;
+  return {
+    diff,
+    writes: rowChanges || diff.emails !== undefined || diff.phones !== undefined || emails?.primaryChanges === true || phones?.primaryChanges === true,
+    async apply(q) {
+      const after: UserRecord = rowChanges ? { ...user, ...(await updateUser(q, user.id, update)) } : user;
+      if (emails) {
+        await deleteEmails(q, user.id, emails.deletes);
+        if (emails.primaryChanges) await clearPrimary(q, 'user_emails', user.id);
+        for (const u of emails.updates) await updateEmail(q, user.id, u.id, u.changes);
+        await insertEmails(q, user.id, emails.inserts.map((e) => ({ ...e, blocked: false })));
+      }
+      if (phones) {
+        await deletePhones(q, user.id, phones.deletes);
+        if (phones.primaryChanges) await clearPrimary(q, 'user_phones', user.id);
+        for (const u of phones.updates) await updatePhone(q, user.id, u.id, u.changes);
+        await insertPhones(q, user.id, phones.inserts.map((p) => ({ ...p, blocked: false })));
+      }
+      return diff.emails || diff.phones ? undefined : after;
+    },
+  };
 }
