@@ -54,30 +54,30 @@ export async function createUser(call: ScimCall): Promise<ScimResult> {
 export async function replaceUser(call: ScimCall, id: string): Promise<ScimResult> {
   const version = expectedVersion(call.ifMatch);
   const write = toUserWrite(canonicalise(call.body, USER_CATALOGUE));
-  const updated = await call.services.directory.updateMember(call.ctx, id, { changes: toUpdateInput(write, version), idp: write.idp });
+  // Okta's PUT sends the whole user, its emails and phones mostly as they were: tried without a lock first
+  const updated = await call.services.directory.updateMember(call.ctx, id, { changes: toUpdateInput(write, version), idp: write.idp }, true);
   return answer(200, toScimUser(updated, call.baseUrl), projection(call));
 }
 
-/** Core User attributes that are the membership's alone (lower case): writing them writes no person, email or phone. */
-const MEMBERSHIP_ATTRIBUTES = new Set(['active', 'externalid', 'roles']);
-const CORE_USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:user';
+/** Attributes written as rows of their own (lower case): a PATCH naming one of them runs under the member's lock from the start. */
+const CONTACT_ATTRIBUTES = new Set(['emails', 'phonenumbers']);
 
 /**
  * PATCH is applied by us (patch/): the operations change the resource as read, and only the
  * attributes they touched go to the domain, which writes them only if the member has not changed
  * since that read (under its lock, or checked by its version): no concurrent change can come
- * between the read and the write; If-Match is compared there too. A PATCH that names only
- * membership attributes (Okta's and Entra's `active`) is tried without a lock first.
+ * between the read and the write; If-Match is compared there too. A PATCH that names no emails or
+ * phone numbers (Okta's and Entra's `active`, a new name) is tried without a lock first.
  */
 export async function patchUser(call: ScimCall, id: string): Promise<ScimResult> {
   const ifMatch = expectedVersion(call.ifMatch);
   const ops = normalisePatch(call.body, USER_CATALOGUE);
-  const membershipOnly = ops.every(({ path: { path } }) => (!path.uri || path.uri.toLowerCase() === CORE_USER_URN) && MEMBERSHIP_ATTRIBUTES.has(path.attr.toLowerCase()));
+  const tryUnlocked = !ops.some(({ path: { path } }) => CONTACT_ATTRIBUTES.has(path.attr.toLowerCase()));
   const updated = await call.services.directory.updateMember(call.ctx, id, (current) => {
     const doc = toScimUser(current, call.baseUrl);
     const write = toUserWrite(doc, applyPatch(doc, ops, USER_CATALOGUE));
     return { changes: toUpdateInput(write, ifMatch), idp: write.idp };
-  }, membershipOnly);
+  }, tryUnlocked);
   return answer(200, toScimUser(updated, call.baseUrl), projection(call));
 }
 

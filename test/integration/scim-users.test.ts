@@ -66,6 +66,23 @@ describe('SCIM /Users', () => {
     expect(again.body).toMatchObject({ schemas: [ERROR], status: '409', scimType: 'uniqueness' });
   });
 
+  it('answers 409 uniqueness naming the userName when a PUT or PATCH renames a user to one another person holds, and writes nothing', async () => {
+    const taken = await req('POST', '/Users', newUser());
+    const user = await req('POST', '/Users', newUser());
+    const attempts = [
+      () => req('PUT', `/Users/${user.body.id}`, { ...user.body, userName: taken.body.userName.toUpperCase(), displayName: 'Renamed' }),
+      () => req('PATCH', `/Users/${user.body.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { userName: taken.body.userName, active: false } }] }),
+    ];
+    for (const attempt of attempts) {
+      const res = await attempt();
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ schemas: [ERROR], status: '409', scimType: 'uniqueness' });
+      expect(res.body.detail.toLowerCase()).toContain(taken.body.userName.toLowerCase());
+      // neither the person nor the membership (nor its version) changed
+      expect((await req('GET', `/Users/${user.body.id}`)).body).toEqual(user.body);
+    }
+  });
+
   it('replaces a user with PUT (Okta sends id and meta back) and deactivates with a pathless replace', async () => {
     const created = await req('POST', '/Users', newUser());
     const put = await req('PUT', `/Users/${created.body.id}`, { ...created.body, name: { givenName: 'Augusta', familyName: 'King' }, displayName: 'Augusta King' });

@@ -35,7 +35,7 @@ export interface MemberUpdate {
   idp?: Record<string, unknown>;
 }
 
-/** Tries of a membership-only change without a lock before it runs under the lock (updateMember). */
+/** Tries of a change without a lock before it runs under the lock (updateMember). */
 const UNLOCKED_ATTEMPTS = 3;
 
 /** SCIM's names for a team's fields, for error messages. */
@@ -112,14 +112,15 @@ export class DirectoryService {
    * same audit event. The member is read again only when the update cannot tell what it became
    * (emails, phones or teams written).
    *
-   * `membershipOnly`: the caller expects the change to be the membership's alone (an IdP's PATCH of
-   * `active`). It is then first tried without a lock or transaction: the member read, the change
-   * written by one statement checked against the version read (AccountUsersService.updateReadIn);
-   * read again and retried when another write came first, and run as above when it turns out to
-   * write more. The outcome is the same either way; only the round trips differ.
+   * `tryUnlocked`: the caller expects the change to write the membership and at most the person's
+   * row (an IdP's PATCH of `active`, Okta's PUT of the whole user). It is then first tried without
+   * a lock or transaction: the member read, the change written by one statement checked against the
+   * version read (AccountUsersService.updateReadIn); read again and retried when another write came
+   * first, and run as above when it turns out to write more (emails, phones, teams). The outcome is
+   * the same either way; only the round trips differ.
    */
-  async updateMember(ctx: Context, id: string, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate), membershipOnly = false): Promise<DirectoryMember> {
-    for (let attempt = 1; membershipOnly && attempt <= UNLOCKED_ATTEMPTS; attempt++) {
+  async updateMember(ctx: Context, id: string, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate), tryUnlocked = false): Promise<DirectoryMember> {
+    for (let attempt = 1; tryUnlocked && attempt <= UNLOCKED_ATTEMPTS; attempt++) {
       const written = await atomically(this.db, true, async (q) => {
         const current = await this.memberIn(q, ctx, id);
         const { changes, idp, idpChanged } = this.changesTo(ctx, current, update);
@@ -128,7 +129,7 @@ export class DirectoryService {
           : await this.accountUsers.updateReadIn(q, ctx, current.membership, changes);
         return typeof result === 'string' ? result : { membership: result, idp: idpChanged ? idp! : current.idp, teams: current.teams };
       });
-      if (written === 'not-membership-only') break;
+      if (written === 'needs-transaction') break;
       if (written !== 'changed') return written;
     }
     return transact(this.db, async (trx) => {

@@ -192,20 +192,22 @@ export class AccountUsersService {
   }
 
   /**
-   * The update use case on a membership read without a lock, when the change is the membership's
-   * alone (its roles, status, external id or attributes, and the caller's companions): written by
-   * one statement, without a transaction, that checks the membership's version is still the one
-   * read (optimistic concurrency; BENCHMARKS.md, "PATCH"). Answers the member as it now is;
-   * 'changed' when another write came first (nothing written: read it again and retry), or
-   * 'not-membership-only' when the change would write the person, their emails or phones, or teams
-   * (nothing written: run it under the lock, updateLockedIn). The rules are updateLockedIn's.
+   * The update use case on a membership read without a lock, when it writes the membership and at
+   * most the person's row (not their emails or phones, nor teams): written by one statement,
+   * without a transaction, that checks the membership's version is still the one read (optimistic
+   * concurrency; BENCHMARKS.md, "Writes"). Answers the member as it now is; 'changed' when another
+   * write came first (nothing written: read it again and retry), or 'needs-transaction' when the
+   * change writes more (nothing written: run it under the lock, updateLockedIn). The rules are
+   * updateLockedIn's, from the same plan.
    */
-  async updateReadIn(q: Queryable, ctx: Context, read: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: readonly UpdateCompanion[] = []): Promise<MembershipRecord | 'changed' | 'not-membership-only'> {
+  async updateReadIn(q: Queryable, ctx: Context, read: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: readonly UpdateCompanion[] = []): Promise<MembershipRecord | 'changed' | 'needs-transaction'> {
     const plan = await this.planUpdate(ctx, read, changes, alsoChanged);
-    if (plan.profile?.writes || plan.teamIds !== undefined) return 'not-membership-only';
+    const person = plan.profile?.writes ? plan.profile.inMembershipStatement(q) : undefined;
+    if ((plan.profile?.writes && !person) || plan.teamIds !== undefined) return 'needs-transaction';
     if (!Object.keys(plan.audit).length) return read;
-    const row = await updateMembership(q, ctx.accountId, read.id, { ...this.auditedUpdate(ctx, read, plan), expectedVersion: read.version }, companions);
-    return row ? { ...read, ...row } : 'changed';
+    const row = await updateMembership(q, ctx.accountId, read.id, { ...this.auditedUpdate(ctx, read, plan), expectedVersion: read.version }, person ? [person.companion, ...companions] : companions);
+    if (!row) return 'changed';
+    return { ...read, ...row, user: person ? person.after(row.updated_at) : read.user };
   }
 
   /** What an update changes, decided against the member as read, with every rule checked; nothing written. */

@@ -267,8 +267,12 @@ export async function updateMembership(q: Queryable, accountId: string, id: stri
     const template = auditedUpdates.get(`${shape.columns.join()}|${shape.recordStillScheduled}|${shape.versionChecked}`, (p) => auditedUpdateStatement(p.knex, shape, <T>(name: string) => p(name) as T));
     if (template) return (await template.run(q, values))[0] as unknown as MembershipRow | undefined;
   }
-  const statement = auditedUpdateStatement(q, shape, <T>(name: string) => values[name] as T, companions);
-  return ((await statement) as MembershipRow[])[0];
+  try {
+    return ((await auditedUpdateStatement(q, shape, <T>(name: string) => values[name] as T, companions)) as MembershipRow[])[0];
+  } catch (err) {
+    // the person's row written with it (a user name taken meanwhile)
+    throw uniqueConflict(err) ?? err;
+  }
 }
 
 export async function deleteMembership(q: Queryable, accountId: string, id: string): Promise<boolean> {

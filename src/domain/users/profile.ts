@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import type { Context } from '../context.js';
 import { hashPassword, checkPassword } from '../auth/passwords.js';
@@ -7,7 +8,7 @@ import { type ContactChange, type IncomingContact, planContacts } from './contac
 import { checkEmail, checkLanguage, checkName, checkPhone, checkTimeZone, checkUserName } from './profile-rules.js';
 import {
   clearPrimary, deleteEmails, deletePhones, insertEmails, insertPhones, type NewEmail, type NewPhone,
-  updateEmail, updatePhone, updateUser, type UserInsert, type UserRecord, type UserUpdate,
+  updateEmail, updatePhone, updateUser, type UserInsert, type UserRecord, type UserUpdate, userUpdateWrittenWith,
 } from './users-store.js';
 
 /** A person's profile: what rule 2 of DESIGN.md protects. Shared by every use case that writes one. */
@@ -178,6 +179,12 @@ export interface ProfileUpdate {
   writes: boolean;
   /** Runs the writes; answers the user as they now are when that is known without reading them again (undefined once emails or phones were written). */
   apply(q: Queryable): Promise<UserRecord | undefined>;
+  /**
+   * When all it writes is the user's row: that write as a companion of the membership's UPDATE
+   * (one statement), and the user as they are once it has run at `writtenAt`. Undefined when it
+   * writes emails or phones.
+   */
+  inMembershipStatement(q: Queryable): { companion: (changed: string) => Knex.QueryBuilder; after(writtenAt: Date): UserRecord } | undefined;
 }
 
 export async function planProfileUpdate(user: UserRecord, changes: ProfileChanges): Promise<ProfileUpdate> {
@@ -199,6 +206,11 @@ export async function planProfileUpdate(user: UserRecord, changes: ProfileChange
   return {
     diff,
     writes: rowChanges || diff.emails !== undefined || diff.phones !== undefined || emails?.primaryChanges === true || phones?.primaryChanges === true,
+    inMembershipStatement(q) {
+      if (!rowChanges || diff.emails || diff.phones || emails?.primaryChanges || phones?.primaryChanges) return undefined;
+      const { password_hash: _hash, ...shown } = update;
+      return { companion: userUpdateWrittenWith(q, user.id, update), after: (writtenAt) => ({ ...user, ...shown, updated_at: writtenAt }) };
+    },
     async apply(q) {
       const after: UserRecord = rowChanges ? { ...user, ...(await updateUser(q, user.id, update)) } : user;
       if (emails) {

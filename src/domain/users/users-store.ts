@@ -102,6 +102,14 @@ export function newUserWrites(q: Queryable, row: UserInsert, emails: readonly Ne
   return writes;
 }
 
+/**
+ * The UPDATE of a user's row as a companion of their membership's UPDATE (`changed` names the WITH
+ * holding that row): written only when the membership's UPDATE wrote, by the same statement.
+ */
+export function userUpdateWrittenWith(q: Queryable, id: string, changes: UserUpdate): (changed: string) => Knex.QueryBuilder {
+  return (changed) => q('users').where({ id }).whereExists(q.select(q.raw('1')).from(changed)).update({ ...changes, updated_at: q.fn.now() });
+}
+
 /** Answers the row as it now is. */
 export async function updateUser(q: Queryable, id: string, changes: UserUpdate): Promise<UserRow> {
   const [updated] = (await translateUnique(q('users').where({ id }).update({ ...changes, updated_at: q.fn.now() }).returning(USER_COLUMNS))) as UserRow[];
