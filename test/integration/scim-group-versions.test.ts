@@ -90,6 +90,18 @@ describe('a group\'s version and last change', () => {
   });
 
   // PGlite has one connection, so requests never overlap there.
+  it('adds no one when any of the members added is not a member of the account (400), and the version stays', async () => {
+    const a = await createUser();
+    const group = await createGroup();
+    const before = (await seen(group)).etag;
+    const res = await req('PATCH', `/Groups/${group}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: a }, { value: 'au_stranger' }] }] });
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toContain('au_stranger');
+    expect((await req('GET', `/Groups/${group}`)).body.members ?? []).toEqual([]);
+    expect((await seen(group)).etag).toBe(before);
+    expect((await req('PATCH', '/Groups/tem_nowhere', { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: a }] }] })).status).toBe(404);
+  });
+
   describe.runIf(onPostgres())('while another change to its members is open (PostgreSQL)', () => {
     async function waitForLockWaiter() {
       for (let i = 0; i < 500; i++) {
@@ -117,6 +129,29 @@ describe('a group\'s version and last change', () => {
         expect((await addMember(group, b)).status).toBe(204);
         await blocker.commit();
         expect((await req('GET', `/Groups/${group}`)).body.members.map((m: { value: string }) => m.value).sort()).toEqual([a, b].sort());
+      } finally {
+        if (!blocker.isCompleted()) await blocker.rollback();
+      }
+    });
+
+    it('answers the ETag a GET then shows when it waited for a rename of the group with a whole member list', async () => {
+      const [a, b, c] = [await createUser(), await createUser(), await createUser()];
+      const group = await createGroup([a]);
+      // what a PUT of the group does, left open: the team locked for update, renamed, its members replaced
+      const blocker = await app.database.knex.transaction();
+      try {
+        await blocker.raw('select id from teams where id = ? for update', [group]);
+        await blocker.raw(`update teams set name = name || ' renamed', version = version + 1 where id = ?`, [group]);
+        await blocker.raw('delete from team_members where team_id = ?', [group]);
+        await blocker.raw('insert into team_members (team_id, account_user_id) values (?, ?)', [group, b]);
+        const pending = addMember(group, c);
+        await waitForLockWaiter();
+        await blocker.commit();
+        const added = await pending;
+        expect(added.status).toBe(204);
+        const after = await seen(group);
+        expect(added.headers.get('etag')).toBe(after.etag);
+        expect((await req('GET', `/Groups/${group}`)).body.members.map((m: { value: string }) => m.value).sort()).toEqual([b, c].sort());
       } finally {
         if (!blocker.isCompleted()) await blocker.rollback();
       }

@@ -183,6 +183,19 @@ export class DirectoryService {
     });
   }
 
+  /**
+   * A team change whose answer is only the team's version (a SCIM 204 with its ETag): one add or
+   * removal of members without If-Match is one statement (TeamsService.changeMembersAlone), any
+   * other change runs as changeTeam does.
+   */
+  async changeTeamVersion(ctx: Context, id: string, changes: readonly TeamChange[], expectedVersion?: number): Promise<number> {
+    const [only] = changes;
+    if (expectedVersion === undefined && changes.length === 1 && (only.kind === 'add_members' || only.kind === 'remove_members')) {
+      return this.teams.changeMembersAlone(ctx, id, only, SCIM_TEAM_FIELDS);
+    }
+    return transact(this.db, async (trx) => (await this.teams.changeIn(trx, ctx, id, changes, { expectedVersion, fields: SCIM_TEAM_FIELDS })).version);
+  }
+
   private async memberIn(q: Knex | Trx, ctx: Context, id: string): Promise<DirectoryMember> {
     const found = await findDirectoryMember(q, ctx.accountId, id);
     if (!found) throw new NotFound('account_user', id);

@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
-import { auditWith, recordAudit } from '../audit/audit-service.js';
-import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
+import { auditWith, eventRow, recordAudit } from '../audit/audit-service.js';
+import { atomically, type Context, requireAccountManager, transact, type Trx } from '../context.js';
 import { Invalid, NotFound, requireVersion, show } from '../errors.js';
 import { newId } from '../ids.js';
 import { existingMembershipIds, type Page } from '../users/account-users-store.js';
 import {
-  addAccountMembersToTeam, addTeamMembers, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, readTeamWith, removeAllTeamMembers, removeTeamMembers,
+  addAccountMembersToTeam, addTeamMembers, changeTeamMembersAlone, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, readTeamWith, removeAllTeamMembers, removeTeamMembers,
   type TeamRecord, type TeamRow, teamMemberIds, updateTeam,
 } from './teams-store.js';
 
@@ -144,6 +144,21 @@ export class TeamsService {
     // member changes move the version without the row (migration 009): read it as they left it
     if (!Object.keys(update).length) return readTeamWith(trx, ctx.accountId, id, event);
     return updateTeam(trx, ctx.accountId, id, update, event);
+  }
+
+  /**
+   * One add or removal of members, without If-Match, written by one statement without a
+   * transaction (an IdP's PATCH of a group member, the commonest group write; BENCHMARKS.md):
+   * the same rules and audit event as changeIn. Answers the team's version just after it.
+   */
+  async changeMembersAlone(ctx: Context, id: string, change: Extract<TeamChange, { kind: 'add_members' | 'remove_members' }>, fields?: TeamFields): Promise<number> {
+    requireAccountManager(ctx, 'change teams');
+    const event = eventRow(ctx, { action: 'team.update', targetType: 'team', targetId: id });
+    const { changes: _none, ...audit } = event;
+    const result = await atomically(this.db, true, (q) => changeTeamMembersAlone(q, ctx.accountId, id, change.kind === 'add_members' ? 'add' : 'remove', change.ids, audit));
+    if (!result) throw new NotFound('team', id);
+    if (result.strangers.length) throw notMembers(result.strangers[0], fields?.members);
+    return result.version;
   }
 
   /** `expectedVersion` (If-Match) is compared under the team's lock, inside the delete. */

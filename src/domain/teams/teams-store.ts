@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
-import type { AuditInsert } from '../audit/audit-store.js';
+import { type AuditEventBinding, type AuditInsert, auditEventInsertFrom } from '../audit/audit-store.js';
 import { Conflict, show } from '../errors.js';
 import type { Page } from '../users/account-users-store.js';
 
@@ -136,6 +136,45 @@ export async function addAccountMembersToTeam(q: Queryable, accountId: string, t
   )) as { rows: { id: string; added: boolean }[] };
   const known = new Set(result.rows.map((r) => r.id));
   return { added: result.rows.filter((r) => r.added).map((r) => r.id), strangers: accountUserIds.filter((id) => !known.has(id)) };
+}
+
+/**
+ * Adds or removes members of a team by one statement, without a transaction: the team share-locked
+ * as lockTeam('share') does (an If-Match, a rename or a whole member list waits for it, and it for
+ * them), the members changed, and the audit event (`audit`, its `changes` left to the statement:
+ * the members added or removed) written when any changed. For an add, nothing is written unless
+ * every id is a member of the account. Answers undefined when the team is not the account's; else
+ * the ids that are not the account's members (an add), and the team's version just after the
+ * change: as committed once the lock was held (migration 012), plus the one change this statement
+ * counts when it changed any member (migration 009).
+ */
+export async function changeTeamMembersAlone(q: Queryable, accountId: string, teamId: string, kind: 'add' | 'remove', accountUserIds: readonly string[], audit: Omit<AuditEventBinding, 'changes'>): Promise<{ strangers: string[]; version: number } | undefined> {
+  const ids = [...new Set(accountUserIds)];
+  const team = q('teams as t').where({ 't.account_id': accountId, 't.id': teamId }).select('t.id', 't.version').forShare();
+  const statement = q.with('team', team);
+  if (kind === 'add') {
+    statement
+      .with('known', q('account_users as au').where('au.account_id', accountId).whereRaw('au.id = any(?::text[])', [ids]).select('au.id'))
+      .with('changed', q.raw(
+        `insert into team_members (team_id, account_user_id)
+         select team.id, known.id from team, known where (select count(*) from known) = ? order by known.id
+         on conflict (team_id, account_user_id) do nothing returning account_user_id`,
+        [ids.length],
+      ));
+  } else {
+    statement.with('changed', q.raw('delete from team_members tm using team where tm.team_id = team.id and tm.account_user_id = any(?::text[]) returning tm.account_user_id', [ids]));
+  }
+  const members = kind === 'add' ? `jsonb_build_object('added', event.ids, 'removed', '[]'::jsonb)` : `jsonb_build_object('added', '[]'::jsonb, 'removed', event.ids)`;
+  statement
+    .with('event', q.raw('select jsonb_agg(account_user_id order by account_user_id) as ids from changed having count(*) > 0'))
+    .with('audit_event', auditEventInsertFrom(q, 'event', { ...audit, changes: '{}' }, { members: q.raw(members) }))
+    .from('team')
+    .select(q.raw('(team.version + team_member_changes_now(team.id) + (select count(*) from event))::int as version'))
+    .select(q.raw(kind === 'add' ? 'array(select id from known) as known' : `'{}'::text[] as known`));
+  const [row] = (await statement) as { version: number; known: string[] }[];
+  if (!row) return undefined;
+  const known = new Set(row.known);
+  return { strangers: kind === 'add' ? ids.filter((id) => !known.has(id)) : [], version: row.version };
 }
 
 /** Removes members; ids not in the team are ignored. Answers the ids removed. */
