@@ -54,10 +54,6 @@ export interface UpdateAccountUser {
 /** Attempts for a create that loses a race on a unique email or user name (the retry then links or refuses). */
 const CREATE_ATTEMPTS = 3;
 
-/**
- * Runs a create transaction again when it lost a race on a unique email or user name to a
- * concurrent request: the next attempt sees the winner, and links that person or refuses (rule 1).
- */
 /** An update as planned against the member as read (AccountUsersService.planUpdate). */
 interface UpdatePlan {
   /** The person's changes, when the caller may make them. */
@@ -74,6 +70,10 @@ export function createIsOneWrite(input: CreateAccountUser): boolean {
   return !input.membership?.team_ids?.length;
 }
 
+/**
+ * Runs a create again when it lost a race on a unique email or user name to a
+ * concurrent request: the next attempt sees the winner, and links that person or refuses (rule 1).
+ */
 export async function retryLostCreateRace<T>(attempt: () => Promise<T>): Promise<T> {
   for (let n = 1; ; n++) {
     try {
