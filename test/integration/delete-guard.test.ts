@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockMembership } from '../../src/domain/users/account-users-store.js';
 import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
-import { onPostgres } from '../support/test-database.js';
+import { onPostgres, waitForLockWaiters } from '../support/test-database.js';
 
 /**
  * Rule 4: a membership is not deleted while its member has a place on a schedule that has not
@@ -209,15 +209,6 @@ describe('a delete racing an assignment of the same member', () => {
   // PGlite has one connection, so requests never overlap there; on PostgreSQL this lines both
   // requests up behind a lock on the member's row and releases them together, in a known order.
   describe.runIf(onPostgres())('lined up behind a lock on the member (PostgreSQL)', () => {
-    async function waitForLockWaiters(n: number) {
-      for (let i = 0; i < 500; i++) {
-        const rows = (await app.database.knex.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows as { n: number }[];
-        if (rows[0].n >= n) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`never saw ${n} requests waiting for a lock`);
-    }
-
     async function race(first: 'delete' | 'assign', round: number): Promise<Outcome & { memberId: string; scheduleId: string }> {
       const m = await addMember(acme);
       const s = await createSchedule('Lined up');
@@ -226,9 +217,9 @@ describe('a delete racing an assignment of the same member', () => {
         expect(await lockMembership(blocker, acme.accountId, m.id)).toBeTruthy();
         const start = (which: 'delete' | 'assign') => (which === 'delete' ? deleteMember(m.id) : assign(s.id, m.id, round));
         const a = start(first);
-        await waitForLockWaiters(1);
+        await waitForLockWaiters(app.database.knex, 1);
         const b = start(first === 'delete' ? 'assign' : 'delete');
-        await waitForLockWaiters(2);
+        await waitForLockWaiters(app.database.knex, 2);
         await blocker.commit();
         const [ra, rb] = await Promise.all([a, b]);
         const [deleted, assigned] = first === 'delete' ? [ra, rb] : [rb, ra];

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCIM_URN, type ScimRequest, startScimApp } from '../support/scim-client.js';
-import { onPostgres } from '../support/test-database.js';
+import { onPostgres, waitForLockWaiters } from '../support/test-database.js';
 import { type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 /**
@@ -103,15 +103,6 @@ describe('a group\'s version and last change', () => {
   });
 
   describe.runIf(onPostgres())('while another change to its members is open (PostgreSQL)', () => {
-    async function waitForLockWaiter() {
-      for (let i = 0; i < 500; i++) {
-        const rows = (await app.database.knex.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows as { n: number }[];
-        if (rows[0].n >= 1) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('never saw a request wait for the lock');
-    }
-
     /** What a member change does, left open: the team share-locked and a member added. */
     async function openMemberChange(group: string, member: string): Promise<Knex.Transaction> {
       const blocker = await app.database.knex.transaction();
@@ -145,7 +136,7 @@ describe('a group\'s version and last change', () => {
         await blocker.raw('delete from team_members where team_id = ?', [group]);
         await blocker.raw('insert into team_members (team_id, account_user_id) values (?, ?)', [group, b]);
         const pending = addMember(group, c);
-        await waitForLockWaiter();
+        await waitForLockWaiters(app.database.knex);
         await blocker.commit();
         const added = await pending;
         expect(added.status).toBe(204);
@@ -164,7 +155,7 @@ describe('a group\'s version and last change', () => {
       const blocker = await openMemberChange(group, a);
       try {
         const pending = addMember(group, b, { 'if-match': before });
-        await waitForLockWaiter();
+        await waitForLockWaiters(app.database.knex);
         await blocker.commit();
         // the open change moved the version: the If-Match names the version before it
         expect((await pending).status).toBe(412);

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRow } from '../../src/domain/audit/audit-service.js';
 import { lockMembershipsShared, updateMembership } from '../../src/domain/users/account-users-store.js';
-import { onPostgres } from '../support/test-database.js';
+import { onPostgres, waitForLockWaiters } from '../support/test-database.js';
 import { SCIM_URN, type ScimRequest, startScimApp } from '../support/scim-client.js';
 import { type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
@@ -140,15 +140,6 @@ describe('SCIM PATCH of active', () => {
 
   // PGlite has one connection, so requests never overlap there
   describe.runIf(onPostgres())('when another transaction holds the member between the read and the write (PostgreSQL)', () => {
-    async function waitForLockWaiter() {
-      for (let i = 0; i < 500; i++) {
-        const rows = (await app.database.knex.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows as { n: number }[];
-        if (rows[0].n >= 1) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('never saw the PATCH wait for the lock');
-    }
-
     async function withBlocker(hold: (blocker: Knex.Transaction) => Promise<void>, whileHeld: () => Promise<void>) {
       const blocker: Knex.Transaction = await app.database.knex.transaction();
       try {
@@ -171,7 +162,7 @@ describe('SCIM PATCH of active', () => {
         },
         async () => {
           const pending = setActive(user.id, false);
-          await waitForLockWaiter();
+          await waitForLockWaiters(app.database.knex);
           await blocker.commit();
           const off = await pending;
           expect(off.status).toBe(200);
@@ -197,7 +188,7 @@ describe('SCIM PATCH of active', () => {
         },
         async () => {
           const pending = setActive(user.id, false);
-          await waitForLockWaiter();
+          await waitForLockWaiters(app.database.knex);
           await blocker.commit();
           expect((await pending).status).toBe(200);
           expect((await auditEvents(user.id))[0].changes).toEqual({ active: false, still_scheduled_on: [{ id: schedule.id, name: schedule.name }] });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveIdpAttributes } from '../../src/domain/directory/directory-store.js';
 import { eventRow } from '../../src/domain/audit/audit-service.js';
 import { lockMembership, updateMembership } from '../../src/domain/users/account-users-store.js';
-import { onPostgres } from '../support/test-database.js';
+import { onPostgres, waitForLockWaiters } from '../support/test-database.js';
 import { type ScimRequest, scimClient } from '../support/scim-client.js';
 import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
@@ -147,15 +147,6 @@ describe('SCIM PATCH under concurrency', () => {
       await updateMembership(trx, acme.accountId, id, { changes: {}, audit: eventRow(ctx, { action: 'account_user.update', targetType: 'account_user', targetId: id }) });
     }
 
-    async function waitForLockWaiter() {
-      for (let i = 0; i < 500; i++) {
-        const rows = (await app.database.knex.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows as { n: number }[];
-        if (rows[0].n >= 1) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('never saw the PATCH wait for the lock');
-    }
-
     it('applies its operations to the member as that change left it (no lost update of the kept attributes)', async () => {
       const user = await createUser({ title: 'Rear Admiral' });
       const blocker: Knex.Transaction = await app.database.knex.transaction();
@@ -165,7 +156,7 @@ describe('SCIM PATCH under concurrency', () => {
         await saveIdpAttributes(blocker, user.id, { title: 'Rear Admiral', nickName: 'Amazing' });
         await bumpVersion(blocker, user.id);
         const pending = patch(user.id, { op: 'replace', path: 'userType', value: 'Officer' });
-        await waitForLockWaiter();
+        await waitForLockWaiters(app.database.knex);
         await blocker.commit();
         const patched = await pending;
         expect(patched.status).toBe(200);
@@ -184,7 +175,7 @@ describe('SCIM PATCH under concurrency', () => {
         await bumpVersion(blocker, user.id);
         const pending = patch(user.id, { op: 'replace', path: 'title', value: 'Commodore' });
         const stale = req('PATCH', `/Users/${user.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Admiral' }] }, { 'if-match': user.meta.version });
-        await waitForLockWaiter();
+        await waitForLockWaiters(app.database.knex);
         await blocker.commit();
         expect((await pending).status).toBe(200);
         expect((await stale).status).toBe(412);

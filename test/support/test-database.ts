@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import knexFactory from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import { type Database, openDatabase } from '../../src/db/database.js';
 import { migrateLatest } from '../../src/db/migrate.js';
 
@@ -52,3 +52,16 @@ export async function createScratchPostgres(adminUrl: string, prefix = 'rollcall
 }
 
 export const onPostgres = (): boolean => !!process.env.TEST_DATABASE_URL;
+
+/**
+ * Waits until at least `count` statements on this PostgreSQL database wait for a lock (a request
+ * lined up behind a transaction the test holds open); fails after ~10 s.
+ */
+export async function waitForLockWaiters(knex: Knex, count = 1): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const rows = (await knex.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows as { n: number }[];
+    if (rows[0].n >= count) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`never saw ${count} statement(s) wait for a lock`);
+}
