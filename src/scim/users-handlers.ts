@@ -54,30 +54,24 @@ export async function createUser(call: ScimCall): Promise<ScimResult> {
 export async function replaceUser(call: ScimCall, id: string): Promise<ScimResult> {
   const version = expectedVersion(call.ifMatch);
   const write = toUserWrite(canonicalise(call.body, USER_CATALOGUE));
-  // Okta's PUT sends the whole user, its emails and phones mostly as they were: tried without a lock first
-  const updated = await call.services.directory.updateMember(call.ctx, id, { changes: toUpdateInput(write, version), idp: write.idp }, true);
+  const updated = await call.services.directory.updateMember(call.ctx, id, { changes: toUpdateInput(write, version), idp: write.idp });
   return answer(200, toScimUser(updated, call.baseUrl), projection(call));
 }
-
-/** Attributes written as rows of their own (lower case): a PATCH naming one of them runs under the member's lock from the start. */
-const CONTACT_ATTRIBUTES = new Set(['emails', 'phonenumbers']);
 
 /**
  * PATCH is applied by us (patch/): the operations change the resource as read, and only the
  * attributes they touched go to the domain, which writes them only if the member has not changed
  * since that read (under its lock, or checked by its version): no concurrent change can come
- * between the read and the write; If-Match is compared there too. A PATCH that names no emails or
- * phone numbers (Okta's and Entra's `active`, a new name) is tried without a lock first.
+ * between the read and the write (DirectoryService.updateMember); If-Match is compared there too.
  */
 export async function patchUser(call: ScimCall, id: string): Promise<ScimResult> {
   const ifMatch = expectedVersion(call.ifMatch);
   const ops = normalisePatch(call.body, USER_CATALOGUE);
-  const tryUnlocked = !ops.some(({ path: { path } }) => CONTACT_ATTRIBUTES.has(path.attr.toLowerCase()));
   const updated = await call.services.directory.updateMember(call.ctx, id, (current) => {
     const doc = toScimUser(current, call.baseUrl);
     const write = toUserWrite(doc, applyPatch(doc, ops, USER_CATALOGUE));
     return { changes: toUpdateInput(write, ifMatch), idp: write.idp };
-  }, tryUnlocked);
+  });
   return answer(200, toScimUser(updated, call.baseUrl), projection(call));
 }
 

@@ -82,6 +82,36 @@ describe('SCIM writes answer what a GET then shows', () => {
     expect(contacts.body).toEqual(await get());
   });
 
+  it('emails and phones replaced, added or changed in place: each answer equals the GET after it, one event and one version step each', async () => {
+    const created = await createUser();
+    const id = created.id as string;
+    const get = async () => (await req('GET', `/Users/${id}`)).body;
+    const steps: [string, Record<string, unknown>[], (user: Record<string, any>) => void][] = [
+      // Entra: the mobile number's value replaced (the old row deleted, the new one inserted, primary)
+      ['the mobile replaced', [{ op: 'Add', path: 'phoneNumbers[type eq "mobile"].value', value: '+1 415 555 0199' }], (u) => expect(u.phoneNumbers).toEqual([{ value: '+1 415 555 0199', type: 'mobile', primary: true }])],
+      // the primary email's address replaced: the new row takes the old one's place as primary
+      ['the work email replaced', [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'grace.new@example.com' }], (u) => {
+        expect(u.emails[0]).toEqual({ value: 'grace.new@example.com', type: 'work', primary: true });
+        expect(u.emails).toHaveLength(2);
+      }],
+      ['a second phone added', [{ op: 'add', path: 'phoneNumbers', value: [{ value: '+44 20 7946 0958', type: 'work' }] }], (u) => expect(u.phoneNumbers.map((p: { type: string }) => p.type)).toEqual(['mobile', 'work'])],
+      // changed in place (a type; the primary moving): run under the member's lock
+      ['the primary moved to the home email', [{ op: 'replace', path: 'emails[type eq "home"].primary', value: true }], (u) => expect(u.emails[0]).toMatchObject({ type: 'home', primary: true })],
+    ];
+    for (const [what, operations, shows] of steps) {
+      const before = await get();
+      const events = (await auditEvents(id)).length;
+      const res = await patch(id, ...operations);
+      expect(res.status, what).toBe(200);
+      shows(res.body);
+      expect(res.body, what).toEqual(await get());
+      expect(Number(/"(\d+)"/.exec(res.body.meta.version)![1]), what).toBe(Number(/"(\d+)"/.exec(before.meta.version)![1]) + 1);
+      expect(await auditEvents(id), what).toHaveLength(events + 1);
+    }
+    // the address given up is free for someone else
+    expect((await req('POST', '/Users', { schemas: [USER], userName: uniqueEmail('next'), name: { givenName: 'N', familyName: 'Ext' }, emails: [{ value: created.emails[0].value, primary: true }] })).status).toBe(201);
+  });
+
   it('a PATCH of an attribute held in an object (enterprise, addresses) changes it, in the answer and after', async () => {
     const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
     const user = await createUser({ [ENTERPRISE]: { employeeNumber: '1001', department: 'Navy' }, addresses: [{ type: 'work', locality: 'Arlington' }] });

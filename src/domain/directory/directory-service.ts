@@ -104,23 +104,21 @@ export class DirectoryService {
   }
 
   /**
-   * Locks the member and reads it whole (one statement), then applies `update`: the changes, or a
-   * function of the member as locked, which reads it without changing it (a SCIM PATCH applies its
-   * operations to a document built from what it reads here, so no concurrent change can come
-   * between its read and its write). `idp` replaces the kept attributes when given; a change of
-   * those alone still bumps the version and is audited, and with other changes it is named in the
-   * same audit event. The member is read again only when the update cannot tell what it became
-   * (emails, phones or teams written).
+   * Applies `update` to the member: the changes, or a function of the member as read, which reads
+   * it without changing it (a SCIM PATCH applies its operations to a document built from what it
+   * reads here). `idp` replaces the kept attributes when given; a change of those alone still bumps
+   * the version and is audited, and with other changes it is named in the same audit event.
    *
-   * `tryUnlocked`: the caller expects the change to write the membership and at most the person's
-   * row (an IdP's PATCH of `active`, Okta's PUT of the whole user). It is then first tried without
-   * a lock or transaction: the member read, the change written by one statement checked against the
-   * version read (AccountUsersService.updateReadIn); read again and retried when another write came
-   * first, and run as above when it turns out to write more (emails, phones, teams). The outcome is
-   * the same either way; only the round trips differ.
+   * First without a lock or transaction: the member read, the change written by one statement that
+   * checks the version read (AccountUsersService.updateReadIn), the member read again and the
+   * update applied again when another write came first. A change one statement cannot make (an
+   * email or phone changed in place, teams) runs as a locked update does: the member locked and
+   * read whole (one statement), the update applied to it, the writes, COMMIT; the member is read
+   * again only when the update cannot tell what it became. Either way no concurrent change comes
+   * between the read the update is applied to and its write.
    */
-  async updateMember(ctx: Context, id: string, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate), tryUnlocked = false): Promise<DirectoryMember> {
-    for (let attempt = 1; tryUnlocked && attempt <= UNLOCKED_ATTEMPTS; attempt++) {
+  async updateMember(ctx: Context, id: string, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate)): Promise<DirectoryMember> {
+    for (let attempt = 1; attempt <= UNLOCKED_ATTEMPTS; attempt++) {
       const written = await atomically(this.db, true, async (q) => {
         const current = await this.memberIn(q, ctx, id);
         const { changes, idp, idpChanged } = this.changesTo(ctx, current, update);

@@ -315,8 +315,11 @@ export function idpAttributesUpsert(q: Queryable, accountUserId: string, attribu
 
 /** The upsert of a member's kept IdP attributes as a companion of the membership's UPDATE: written only when that UPDATE writes (its row comes from it). */
 export function idpAttributesWrittenWith(q: Queryable, attributes: Record<string, unknown>): UpdateCompanion {
-  return (changed) =>
-    q.raw(`insert into member_idp_attributes (account_user_id, attributes) select id, ?::jsonb from "${changed}" on conflict (account_user_id) do update set attributes = excluded.attributes, updated_at = now()`, [JSON.stringify(attributes)]);
+  return {
+    name: 'kept_attributes',
+    write: (changed) =>
+      q.raw(`insert into member_idp_attributes (account_user_id, attributes) select id, ?::jsonb from "${changed}" on conflict (account_user_id) do update set attributes = excluded.attributes, updated_at = now()`, [JSON.stringify(attributes)]),
+  };
 }
 
 export async function saveIdpAttributes(q: Queryable, accountUserId: string, attributes: Record<string, unknown>): Promise<void> {

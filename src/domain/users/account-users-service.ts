@@ -192,8 +192,9 @@ export class AccountUsersService {
   }
 
   /**
-   * The update use case on a membership read without a lock, when it writes the membership and at
-   * most the person's row (not their emails or phones, nor teams): written by one statement,
+   * The update use case on a membership read without a lock, when it writes the membership, the
+   * person's row, and emails or phones only added or removed (none changed in place), and no
+   * teams: written by one statement,
    * without a transaction, that checks the membership's version is still the one read (optimistic
    * concurrency; BENCHMARKS.md, "Writes"). Answers the member as it now is; 'changed' when another
    * write came first (nothing written: read it again and retry), or 'needs-transaction' when the
@@ -205,7 +206,7 @@ export class AccountUsersService {
     const person = plan.profile?.writes ? plan.profile.inMembershipStatement(q) : undefined;
     if ((plan.profile?.writes && !person) || plan.teamIds !== undefined) return 'needs-transaction';
     if (!Object.keys(plan.audit).length) return read;
-    const row = await updateMembership(q, ctx.accountId, read.id, { ...this.auditedUpdate(ctx, read, plan), expectedVersion: read.version }, person ? [person.companion, ...companions] : companions);
+    const row = await updateMembership(q, ctx.accountId, read.id, { ...this.auditedUpdate(ctx, read, plan), expectedVersion: read.version }, person ? [...person.companions, ...companions] : companions);
     if (!row) return 'changed';
     return { ...read, ...row, user: person ? person.after(row.updated_at) : read.user };
   }

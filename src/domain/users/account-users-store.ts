@@ -177,11 +177,16 @@ export interface AuditedMembershipUpdate {
 }
 
 /**
- * A write that goes with a membership's UPDATE (the kept IdP attributes), given the name of the
- * WITH that holds the updated row: it takes its row from there, so it is written only when the
- * UPDATE wrote.
+ * A write that goes with a membership's UPDATE (the kept IdP attributes, the person's row, emails
+ * and phones), run as the WITH `name` of the UPDATE's statement. `write` is given the name of the
+ * WITH that holds the updated row: the write takes its row from there (or checks it exists), so it
+ * is written only when the UPDATE wrote. A write may read another companion's WITH by its name to
+ * run after it (an insert after a delete of the same table).
  */
-export type UpdateCompanion = (changed: string) => Knex.QueryBuilder | Knex.Raw;
+export interface UpdateCompanion {
+  name: string;
+  write(changed: string): Knex.QueryBuilder | Knex.Raw;
+}
 
 /** The membership columns a change sets, in the order its statement names them. */
 const UPDATABLE_COLUMNS = ['roles', 'active', 'external_id', 'enterprise'] as const;
@@ -226,7 +231,7 @@ function auditedUpdateStatement(q: Queryable, shape: UpdateShape, bind: Bind, co
     shape.recordStillScheduled ? { still_scheduled_on: memberSchedulesNotEnded(q, bind('account_id'), bind('id')) } : {},
   );
   const statement = q.with('changed', update).with('audit_event', audit);
-  companions.forEach((write, i) => statement.with(`companion_${i + 1}`, write('changed')));
+  for (const companion of companions) statement.with(companion.name, companion.write('changed'));
   return statement.select(MEMBERSHIP_COLUMNS).from('changed');
 }
 

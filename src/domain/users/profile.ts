@@ -1,14 +1,14 @@
-import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import type { Context } from '../context.js';
 import { hashPassword, checkPassword } from '../auth/passwords.js';
 import { Forbidden, Invalid } from '../errors.js';
 import { newId } from '../ids.js';
+import type { UpdateCompanion } from './account-users-store.js';
 import { type ContactChange, type IncomingContact, planContacts } from './contact-plan.js';
 import { checkEmail, checkLanguage, checkName, checkPhone, checkTimeZone, checkUserName } from './profile-rules.js';
 import {
   clearPrimary, deleteEmails, deletePhones, insertEmails, insertPhones, type NewEmail, type NewPhone,
-  updateEmail, updatePhone, updateUser, type UserInsert, type UserRecord, type UserUpdate, userUpdateWrittenWith,
+  contactsWrittenWith, updateEmail, updatePhone, updateUser, type UserInsert, type UserRecord, type UserUpdate, userUpdateWrittenWith,
 } from './users-store.js';
 
 /** A person's profile: what rule 2 of DESIGN.md protects. Shared by every use case that writes one. */
@@ -180,11 +180,19 @@ export interface ProfileUpdate {
   /** Runs the writes; answers the user as they now are when that is known without reading them again (undefined once emails or phones were written). */
   apply(q: Queryable): Promise<UserRecord | undefined>;
   /**
-   * When all it writes is the user's row: that write as a companion of the membership's UPDATE
-   * (one statement), and the user as they are once it has run at `writtenAt`. Undefined when it
-   * writes emails or phones.
+   * Its writes as companions of the membership's UPDATE (one statement), and the user as they are
+   * once that has run at `writtenAt`; undefined when one statement cannot make them: an email or
+   * phone changed in place (its type, a primary flag moving), which would be a second write of a
+   * row the statement may also delete or insert around.
    */
-  inMembershipStatement(q: Queryable): { companion: (changed: string) => Knex.QueryBuilder; after(writtenAt: Date): UserRecord } | undefined;
+  inMembershipStatement(q: Queryable): { companions: UpdateCompanion[]; after(writtenAt: Date): UserRecord } | undefined;
+}
+
+/** Emails or phones as a plan leaves them, in the order the stores read them: primary first, then the kept ones as they were, then the new ones by id. */
+function contactsAfter<T extends { id: string; primary: boolean }>(current: readonly T[], plan: { deletes: readonly string[] }, added: readonly T[]): T[] {
+  const kept = current.filter((c) => !plan.deletes.includes(c.id));
+  const all = [...kept, ...[...added].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))];
+  return [...all.filter((c) => c.primary), ...all.filter((c) => !c.primary)];
 }
 
 export async function planProfileUpdate(user: UserRecord, changes: ProfileChanges): Promise<ProfileUpdate> {
@@ -207,9 +215,26 @@ export async function planProfileUpdate(user: UserRecord, changes: ProfileChange
     diff,
     writes: rowChanges || diff.emails !== undefined || diff.phones !== undefined || emails?.primaryChanges === true || phones?.primaryChanges === true,
     inMembershipStatement(q) {
-      if (!rowChanges || diff.emails || diff.phones || emails?.primaryChanges || phones?.primaryChanges) return undefined;
+      const inPlace = (plan: typeof emails | typeof phones) => plan !== undefined && (plan.updates.length > 0 || plan.primaryChanges);
+      if (inPlace(emails) || inPlace(phones)) return undefined;
+      const newEmails = (emails?.inserts ?? []).map((e) => ({ ...e, blocked: false }));
+      const newPhones = (phones?.inserts ?? []).map((p) => ({ ...p, blocked: false }));
+      const companions = [
+        ...(rowChanges ? [userUpdateWrittenWith(q, user.id, update)] : []),
+        ...contactsWrittenWith(q, 'user_emails', user.id, emails?.deletes ?? [], newEmails),
+        ...contactsWrittenWith(q, 'user_phones', user.id, phones?.deletes ?? [], newPhones),
+      ];
       const { password_hash: _hash, ...shown } = update;
-      return { companion: userUpdateWrittenWith(q, user.id, update), after: (writtenAt) => ({ ...user, ...shown, updated_at: writtenAt }) };
+      return {
+        companions,
+        after: (writtenAt) => ({
+          ...user,
+          ...shown,
+          ...(rowChanges ? { updated_at: writtenAt } : {}),
+          emails: emails ? contactsAfter(user.emails, emails, newEmails.map((e) => ({ ...e, verified_at: null }))) : user.emails,
+          phones: phones ? contactsAfter(user.phones, phones, newPhones.map((p) => ({ ...p, verified_at: null }))) : user.phones,
+        }),
+      };
     },
     async apply(q) {
       const after: UserRecord = rowChanges ? { ...user, ...(await updateUser(q, user.id, update)) } : user;

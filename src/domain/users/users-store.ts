@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
 import { Conflict, show } from '../errors.js';
+import type { UpdateCompanion } from './account-users-store.js';
 
 /** The only place that runs SQL on users, user_emails and user_phones. */
 
@@ -106,8 +107,36 @@ export function newUserWrites(q: Queryable, row: UserInsert, emails: readonly Ne
  * The UPDATE of a user's row as a companion of their membership's UPDATE (`changed` names the WITH
  * holding that row): written only when the membership's UPDATE wrote, by the same statement.
  */
-export function userUpdateWrittenWith(q: Queryable, id: string, changes: UserUpdate): (changed: string) => Knex.QueryBuilder {
-  return (changed) => q('users').where({ id }).whereExists(q.select(q.raw('1')).from(changed)).update({ ...changes, updated_at: q.fn.now() });
+export function userUpdateWrittenWith(q: Queryable, id: string, changes: UserUpdate): UpdateCompanion {
+  return { name: 'person', write: (changed) => q('users').where({ id }).whereExists(q.select(q.raw('1')).from(changed)).update({ ...changes, updated_at: q.fn.now() }) };
+}
+
+/**
+ * A user's emails or phones deleted and inserted as companions of their membership's UPDATE: the
+ * inserts run after the deletes (they read the deletes' WITH), so a new primary or a number sent
+ * again in another form takes the place of the row deleted. Rows changed in place (a type, a
+ * primary flag) are not written this way: two writes of one row in one statement are not ordered.
+ */
+export function contactsWrittenWith(q: Queryable, table: 'user_emails' | 'user_phones', userId: string, deletes: readonly string[], inserts: readonly (NewEmail | NewPhone)[]): UpdateCompanion[] {
+  const removed = `${table}_removed`;
+  const companions: UpdateCompanion[] = [];
+  if (deletes.length) {
+    companions.push({
+      name: removed,
+      write: (changed) => q.raw(`delete from ${table} where user_id = ? and id = any(?::text[]) and exists (select 1 from "${changed}") returning id`, [userId, [...deletes]]),
+    });
+  }
+  if (inserts.length) {
+    const rows = inserts.map((row) => ({ ...row, user_id: userId }));
+    const columns = Object.keys(rows[0]).map((c) => `"${c}"`).join(', ');
+    const afterDeletes = deletes.length ? ` and (select count(*) from "${removed}") >= 0` : '';
+    companions.push({
+      name: `${table}_added`,
+      // the rows typed by the table's own row type
+      write: (changed) => q.raw(`insert into ${table} (${columns}) select ${columns} from jsonb_populate_recordset(null::${table}, ?::jsonb) where exists (select 1 from "${changed}")${afterDeletes}`, [JSON.stringify(rows)]),
+    });
+  }
+  return companions;
 }
 
 /** Answers the row as it now is. */
