@@ -193,13 +193,12 @@ export class AccountUsersService {
 
   /**
    * The update use case on a membership read without a lock, when it writes the membership, the
-   * person's row, and emails or phones only added or removed (none changed in place), and no
-   * teams: written by one statement,
-   * without a transaction, that checks the membership's version is still the one read (optimistic
-   * concurrency; BENCHMARKS.md, "Writes"). Answers the member as it now is; 'changed' when another
-   * write came first (nothing written: read it again and retry), or 'needs-transaction' when the
-   * change writes more (nothing written: run it under the lock, updateLockedIn). The rules are
-   * updateLockedIn's, from the same plan.
+   * person's row, and emails or phones only added or removed (none changed in place), and no teams:
+   * written by one statement, without a transaction, that checks the membership's version is still
+   * the one read (optimistic concurrency; BENCHMARKS.md, "Writes"). Answers the member as it now
+   * is; 'changed' when another write came first (nothing written: read it again and retry), or
+   * 'needs-transaction' when the change writes more (nothing written: run it under the lock,
+   * updateLockedIn). The rules are updateLockedIn's, from the same plan.
    */
   async updateReadIn(q: Queryable, ctx: Context, read: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: readonly UpdateCompanion[] = []): Promise<MembershipRecord | 'changed' | 'needs-transaction'> {
     const plan = await this.planUpdate(ctx, read, changes, alsoChanged);
