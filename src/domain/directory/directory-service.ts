@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Queryable } from '../../db/database.js';
 import { atomically, type Context, requireAccountManager, transact, type Trx } from '../context.js';
 import { NotFound } from '../errors.js';
 import type { ListResult } from '../query.js';
@@ -121,11 +122,9 @@ export class DirectoryService {
     for (let attempt = 1; attempt <= UNLOCKED_ATTEMPTS; attempt++) {
       const written = await atomically(this.db, true, async (q) => {
         const current = await this.memberIn(q, ctx, id);
-        const { changes, idp, idpChanged } = this.changesTo(ctx, current, update);
-        const result = idpChanged
-          ? await this.accountUsers.updateReadIn(q, ctx, current.membership, changes, { idp_attributes: 'changed' }, [idpAttributesWrittenWith(q, idp!)])
-          : await this.accountUsers.updateReadIn(q, ctx, current.membership, changes);
-        return typeof result === 'string' ? result : { membership: result, idp: idpChanged ? idp! : current.idp, teams: current.teams };
+        const { changes, idp, kept } = this.changesTo(q, ctx, current, update);
+        const result = await this.accountUsers.updateReadIn(q, ctx, current.membership, changes, kept.alsoChanged, kept.companions);
+        return typeof result === 'string' ? result : { membership: result, idp, teams: current.teams };
       });
       if (written === 'needs-transaction') break;
       if (written !== 'changed') return written;
@@ -133,25 +132,26 @@ export class DirectoryService {
     return transact(this.db, async (trx) => {
       const current = await lockDirectoryMember(trx, ctx.accountId, id);
       if (!current) throw new NotFound('account_user', id);
-      const { changes, idp, idpChanged } = this.changesTo(ctx, current, update);
-      // a change of the kept attributes is written by the membership's UPDATE (which it causes)
-      const membership = idpChanged
-        ? await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes, { idp_attributes: 'changed' }, [idpAttributesWrittenWith(trx, idp!)])
-        : await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes);
+      const { changes, idp, kept } = this.changesTo(trx, ctx, current, update);
+      const membership = await this.accountUsers.updateLockedIn(trx, ctx, current.membership, changes, kept.alsoChanged, kept.companions);
       if (!membership) return this.memberIn(trx, ctx, id);
-      return { membership, idp: idpChanged ? idp! : current.idp, teams: current.teams };
+      return { membership, idp, teams: current.teams };
     });
   }
 
-  /** `update` applied to the member as read; whether the kept attributes change (then only by an account manager). */
-  private changesTo(ctx: Context, current: DirectoryMember, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate)): MemberUpdate & { idpChanged: boolean } {
+  /**
+   * `update` applied to the member as read: the changes, the kept attributes as they will be, and,
+   * when those change (only by an account manager), what the membership's UPDATE is told of it
+   * (a change named in its audit event, and their write as its companion, which it causes).
+   */
+  private changesTo(q: Queryable, ctx: Context, current: DirectoryMember, update: MemberUpdate | ((current: DirectoryMember) => MemberUpdate)) {
     // the function reads the member and must not change it (the update compares with it): no copy
     // is made for it (a structuredClone of the member was ~1.5% of a PATCH's server CPU)
     const { changes, idp } = typeof update === 'function' ? update(current) : update;
     // jsonb keeps keys in its own order: compare as values, or every write would rewrite them
-    const idpChanged = idp !== undefined && canonicalJson(current.idp) !== canonicalJson(idp);
-    if (idpChanged) requireAccountManager(ctx, "change a member's attributes");
-    return { changes, idp, idpChanged };
+    if (idp === undefined || canonicalJson(current.idp) === canonicalJson(idp)) return { changes, idp: current.idp, kept: { alsoChanged: {}, companions: [] } };
+    requireAccountManager(ctx, "change a member's attributes");
+    return { changes, idp, kept: { alsoChanged: { idp_attributes: 'changed' }, companions: [idpAttributesWrittenWith(q, idp)] } };
   }
 
   /** `expectedVersion` (If-Match) is compared under the membership's lock, inside the delete. */
@@ -181,17 +181,9 @@ export class DirectoryService {
     });
   }
 
-  /**
-   * A team change whose answer is only the team's version (a SCIM 204 with its ETag): one add or
-   * removal of members without If-Match is one statement (TeamsService.changeMembersAlone), any
-   * other change runs as changeTeam does.
-   */
+  /** A team change whose answer is only the team's version (a SCIM 204 with its ETag): TeamsService.changeForVersion. */
   async changeTeamVersion(ctx: Context, id: string, changes: readonly TeamChange[], expectedVersion?: number): Promise<number> {
-    const [only] = changes;
-    if (expectedVersion === undefined && changes.length === 1 && (only.kind === 'add_members' || only.kind === 'remove_members')) {
-      return this.teams.changeMembersAlone(ctx, id, only, SCIM_TEAM_FIELDS);
-    }
-    return transact(this.db, async (trx) => (await this.teams.changeIn(trx, ctx, id, changes, { expectedVersion, fields: SCIM_TEAM_FIELDS })).version);
+    return this.teams.changeForVersion(ctx, id, changes, { expectedVersion, fields: SCIM_TEAM_FIELDS });
   }
 
   private async memberIn(q: Knex | Trx, ctx: Context, id: string): Promise<DirectoryMember> {

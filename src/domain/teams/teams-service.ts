@@ -147,17 +147,21 @@ export class TeamsService {
   }
 
   /**
-   * One add or removal of members, without If-Match, written by one statement without a
-   * transaction (an IdP's PATCH of a group member, the commonest group write; BENCHMARKS.md):
-   * the same rules and audit event as changeIn. Answers the team's version just after it.
+   * changeIn in a transaction of its own, for a caller that needs only the team's version after it
+   * (a SCIM 204 with its ETag). One add or removal of members without If-Match, the commonest group
+   * write an IdP sends, is written by one statement without a transaction instead (BENCHMARKS.md):
+   * the same rules, audit event and lock mode as changeIn's for a member-only change.
    */
-  async changeMembersAlone(ctx: Context, id: string, change: Extract<TeamChange, { kind: 'add_members' | 'remove_members' }>, fields?: TeamFields): Promise<number> {
+  async changeForVersion(ctx: Context, id: string, changes: readonly TeamChange[], options: { expectedVersion?: number; fields?: TeamFields } = {}): Promise<number> {
+    const [only] = changes;
+    if (options.expectedVersion !== undefined || changes.length !== 1 || (only.kind !== 'add_members' && only.kind !== 'remove_members')) {
+      return transact(this.db, async (trx) => (await this.changeIn(trx, ctx, id, changes, options)).version);
+    }
     requireAccountManager(ctx, 'change teams');
-    const event = eventRow(ctx, { action: 'team.update', targetType: 'team', targetId: id });
-    const { changes: _none, ...audit } = event;
-    const result = await atomically(this.db, true, (q) => changeTeamMembersAlone(q, ctx.accountId, id, change.kind === 'add_members' ? 'add' : 'remove', change.ids, audit));
+    const { changes: _none, ...audit } = eventRow(ctx, { action: 'team.update', targetType: 'team', targetId: id });
+    const result = await atomically(this.db, true, (q) => changeTeamMembersAlone(q, ctx.accountId, id, only.kind === 'add_members' ? 'add' : 'remove', only.ids, audit));
     if (!result) throw new NotFound('team', id);
-    if (result.strangers.length) throw notMembers(result.strangers[0], fields?.members);
+    if (result.strangers.length) throw notMembers(result.strangers[0], options.fields?.members);
     return result.version;
   }
 
