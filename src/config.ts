@@ -19,6 +19,12 @@ export interface Config {
   bodyLimitBytes: number;
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
   shutdownGraceMs: number;
+  /** SMTP_URL: where email is sent (smtp:// or smtps://, credentials in it). Unset: email stays queued in the outbox. */
+  smtpUrl: string | undefined;
+  /** MAIL_FROM: the From of every email; `Rollcall <no-reply@host of PUBLIC_URL>` unless given. */
+  mailFrom: string;
+  /** OUTBOX_INTERVAL_MS: how often the delivery worker looks for due email when nothing nudges it. */
+  outboxIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -36,6 +42,30 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(name, raw, `a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** SMTP_URL: smtp:// (STARTTLS when offered) or smtps:// (TLS from the start), with optional user:pass. Never shown in errors. */
+function smtpUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const expected = 'an smtp:// or smtps:// URL, e.g. smtps://user:password@mail.example.com:465';
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError('SMTP_URL', '(hidden)', expected);
+  }
+  if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') throw new ConfigError('SMTP_URL', '(hidden)', expected);
+  return raw.trim();
+}
+
+/** MAIL_FROM: `name <address>` or an address; one line (it becomes a header). */
+function mailFrom(raw: string | undefined, publicUrl: string): string {
+  if (raw === undefined || raw.trim() === '') return `Rollcall <no-reply@${new URL(publicUrl).hostname}>`;
+  const value = raw.trim();
+  if (!/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(value)) {
+    throw new ConfigError('MAIL_FROM', value, 'an address, or a name and an address: Rollcall <no-reply@example.com>');
   }
   return value;
 }
@@ -73,5 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     bodyLimitBytes: 1024 * 1024,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    smtpUrl: smtpUrl(env.SMTP_URL),
+    mailFrom: mailFrom(env.MAIL_FROM, publicUrl),
+    outboxIntervalMs: integer(env, 'OUTBOX_INTERVAL_MS', 15_000, 100, 3_600_000),
   };
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrateLatest } from './db/migrate.js';
+import { OutboxDelivery } from './domain/notifications/outbox.js';
 import { createServices } from './domain/services.js';
 import { createApp } from './http/app.js';
 import { logger } from './log.js';
@@ -34,6 +35,9 @@ export async function start(config: Config): Promise<Running> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info('rollcall listening', { url, public_url: config.publicUrl, database: database.describe });
+  // email queued by any change is sent from now on (without SMTP_URL it stays queued, with a warning)
+  const outbox = new OutboxDelivery({ db: database.knex, changes: database.changes, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, intervalMs: config.outboxIntervalMs });
+  outbox.start();
 
   if ((await services.accounts.count()) === 0) {
     const stopFirst = database.kind === 'pglite' ? 'Stop the server (Ctrl-C), then run' : 'Run';
@@ -47,11 +51,14 @@ export async function start(config: Config): Promise<Running> {
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down: draining in-flight requests');
+      // the message being sent may finish within the same grace; nothing new is claimed
+      const outboxStopped = outbox.stop(config.shutdownGraceMs);
       server.closeIdleConnections();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await drained;
       clearTimeout(timer);
+      await outboxStopped;
       await database.close();
       logger.info('stopped');
     })());
