@@ -27,6 +27,8 @@ export function userView(user: UserRecord, accountUserId?: string) {
     notify_email: user.notify_email,
     notify_sms: user.notify_sms,
     notify_voice: user.notify_voice,
+    // an invitation's copy: what this account sent, until the person accepts
+    invited: user.is_invitation,
     emails: user.emails.map((e) => ({ id: e.id, email: e.email, type: e.type, primary: e.primary, blocked: e.blocked, verified: e.verified_at !== null })),
     phones: user.phones.map((p) => ({ id: p.id, phone: p.number, value: p.value, country: p.country, type: p.type, primary: p.primary, blocked: p.blocked, verified: p.verified_at !== null })),
     last_sign_in_at: iso(user.last_sign_in_at),
@@ -45,6 +47,7 @@ export function accountUserView(m: MembershipRecord) {
     roles: Object.fromEntries(ROLES.map((r) => [r, effectiveRolesOf(m).includes(r)])),
     role_sources: roleSourcesView(m),
     active: m.active,
+    invited: m.user.is_invitation,
     external_id: m.external_id,
     member_team_ids: m.team_ids,
     version: m.version,

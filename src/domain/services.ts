@@ -4,7 +4,9 @@ import { AccountsService } from './accounts/accounts-service.js';
 import { OwnershipService } from './accounts/ownership-service.js';
 import { AuditService } from './audit/audit-service.js';
 import { DirectoryService } from './directory/directory-service.js';
+import { DomainsService } from './domains/domains-service.js';
 import { ApiTokensService } from './auth/api-tokens-service.js';
+import type { SecretBox } from './auth/secret-box.js';
 import { SignInService } from './auth/sign-in-service.js';
 import { SsoSettingsService } from './auth/sso-settings-service.js';
 import { ScimTokensService } from './auth/scim-tokens-service.js';
@@ -13,6 +15,7 @@ import { SchedulesService } from './schedules/schedules-service.js';
 import { TeamsService } from './teams/teams-service.js';
 import { AccountUsersService } from './users/account-users-service.js';
 import { UsersService } from './users/users-service.js';
+import { InvitationsService } from './invitations/invitations-service.js';
 
 /**
  * The domain's use cases, wired once per process over one database. Every adapter takes these.
@@ -34,9 +37,19 @@ export interface Services {
   audit: AuditService;
   schedules: SchedulesService;
   ownership: OwnershipService;
+  /** Verified email domains and SSO discovery. */
+  domains: DomainsService;
+  /** Invitations a person answers (rule 1). */
+  invitations: InvitationsService;
 }
 
-export function createServices(db: Knex, changes?: ChangeFeed): Services {
+/** What some services take from configuration. */
+export interface ServicesOptions {
+  /** DNS servers for domain verification (DNS_RESOLVER); unset = the system's. */
+  dnsResolver?: readonly string[];
+}
+
+export function createServices(db: Knex, changes?: ChangeFeed, secrets?: SecretBox, options: ServicesOptions = {}): Services {
   const accountUsers = new AccountUsersService(db);
   const teams = new TeamsService(db);
   return {
@@ -46,12 +59,15 @@ export function createServices(db: Knex, changes?: ChangeFeed): Services {
     teams,
     directory: new DirectoryService(db, accountUsers, teams),
     apiTokens: new ApiTokensService(db),
-    signIn: new SignInService(db, accountUsers),
+    // without `secrets` (one-off commands) JWTs can be neither issued nor verified
+    signIn: new SignInService(db, accountUsers, secrets),
     sso: new SsoSettingsService(db),
     scimTokens: new ScimTokensService(db, changes),
     roleMappings: new RoleMappingsService(db),
     audit: new AuditService(db),
     schedules: new SchedulesService(db),
     ownership: new OwnershipService(db),
+    domains: new DomainsService(db, { dnsServers: options.dnsResolver }),
+    invitations: new InvitationsService(db),
   };
 }

@@ -6,7 +6,10 @@ import { apiRouter } from '../api/router.js';
 import { scimRouter } from '../scim/router.js';
 import { publicRouter } from '../api/public-router.js';
 import { samlRouter } from '../sso/saml-router.js';
+import { decodeWebForm } from '../web/decode.js';
 import { webRouter } from '../web/web-router.js';
+import { invitationsRouter } from '../web/invitations-router.js';
+import { setInvitationLinkBase } from '../domain/invitations/invitation-messages.js';
 import { logger } from '../log.js';
 import { accessLog, requestContext } from './request-context.js';
 
@@ -19,6 +22,8 @@ export interface AppDeps {
 /** Assembles the HTTP application: request ids and logging, health checks, the adapters' routers, a final error handler. */
 export function createApp({ config, database, services }: AppDeps): Express {
   const app = express();
+  // the one-time links invitations email point at this server
+  setInvitationLinkBase(config.publicUrl);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestContext);
@@ -37,7 +42,10 @@ export function createApp({ config, database, services }: AppDeps): Express {
   app.use('/scim/v2', scimRouter(services, { publicUrl: config.publicUrl }));
   app.use('/public', publicRouter(services, { bodyLimitBytes: config.bodyLimitBytes }));
   app.use('/sso/saml', samlRouter(services, config));
+  // the sign-in form's fields decoded before the sign-in looks anything up (web/decode.ts)
+  app.post('/login', express.urlencoded({ extended: false, limit: config.bodyLimitBytes }), decodeWebForm);
   app.use(webRouter(services, config)); // /login, /logout, /
+  app.use(invitationsRouter(services, config)); // /invitations
 
   app.use((req, res) => {
     res.status(404).json({ errors: [{ message: `No such endpoint: ${req.method} ${req.path}` }] });

@@ -77,7 +77,7 @@ export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
       return grant ? { value: role, type: 'group', display: `${role} (granted by group ${grant.team_name})` } : { value: role, type: 'direct' };
     }),
     [URN.enterprise]: Object.keys(enterprise).length ? enterprise : undefined,
-    [URN.rollcall]: { notifyPush: u.notify_push, notifyEmail: u.notify_email, notifySms: u.notify_sms, notifyVoice: u.notify_voice, roles: [...m.roles] },
+    [URN.rollcall]: { notifyPush: u.notify_push, notifyEmail: u.notify_email, notifySms: u.notify_sms, notifyVoice: u.notify_voice, roles: [...m.roles], ...(u.is_invitation ? { invited: true } : {}) },
     meta: {
       resourceType: 'User',
       created: new Date(m.created_at).toISOString(),

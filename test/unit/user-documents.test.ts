@@ -21,7 +21,7 @@ const member: DirectoryMember = {
     team_ids: ['tem_1'], granted_roles: [{ role: 'admin', team_id: 'tem_1', team_name: 'Admins' }],
     user: {
       id: 'usr_1', name: 'Grace Hopper', given_name: 'Grace', family_name: 'Hopper', user_name: 'grace@example.com', time_zone: 'America/New_York',
-      preferred_language: 'en', notify_push: true, notify_email: true, notify_sms: false, notify_voice: true, last_sign_in_at: null, managed_by_account_id: 'acc_1',
+      preferred_language: 'en', notify_push: true, notify_email: true, notify_sms: false, notify_voice: true, last_sign_in_at: null, managed_by_account_id: 'acc_1', is_invitation: false,
       created_at: at, updated_at: at,
       emails: [{ id: 'em_1', email: 'grace@example.com', type: 'work', primary: true, blocked: false, verified_at: null }],
       phones: [{ id: 'ph_1', number: '+14155550123', value: '+1 415 555 0123', type: 'mobile', country: 'US', primary: true, blocked: false, verified_at: null }],

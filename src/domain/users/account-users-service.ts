@@ -1,9 +1,11 @@
 import type { Knex } from 'knex';
 import { auditWith, eventRow, recordAudit } from '../audit/audit-service.js';
 import { lockAccount } from '../accounts/accounts-store.js';
+import { requireOwnerStandingKept } from '../accounts/owner-rules.js';
 import type { Queryable } from '../../db/database.js';
 import { atomically, type Context, parseRole, type Role, ROLES, requireAccountManager, transact, type Trx } from '../context.js';
 import { Conflict, Invalid, NotFound, requireVersion, show } from '../errors.js';
+import { checkExternalId } from '../input-limits.js';
 import { newId } from '../ids.js';
 import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedules-store.js';
 import { directRolesAfter } from '../roles/direct-roles.js';
@@ -13,7 +15,9 @@ import {
   type AuditedMembershipUpdate, type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, type UpdateCompanion, updateMembership,
 } from './account-users-store.js';
 import { canEditProfile, hasProfileChanges, type NewPerson, planNewPerson, planProfileUpdate, type ProfileChanges, type ProfileUpdate, requireProfileEditor, storedPerson } from './profile.js';
-import { findUserIdsByIdentity, newUserWrites, type UserRecord } from './users-store.js';
+import { findPeopleByIdentity, newUserWrites, type UserRecord } from './users-store.js';
+import { alreadyMemberConflict, type InvitedPerson, joiningRule } from '../invitations/joining-rule.js';
+import { invitationMessageWrites } from '../invitations/invitation-messages.js';
 
 /** Use cases on account users (memberships): the person, their place in the account, their teams. */
 
@@ -105,26 +109,25 @@ export class AccountUsersService {
     if (teamIds.length && !q.isTransaction) throw new Error('createIn: a create that sets teams writes more than once and needs a transaction');
     const emails = (input.user.emails?.items ?? []).map((e) => e.email).filter((e): e is string => typeof e === 'string');
     const userName = input.user.user_name ?? emails[0];
-    const matches = await findUserIdsByIdentity(q, userName, emails);
-    if (matches.length > 1) {
-      throw new Conflict(`user_name ${show(userName)} and the emails given belong to different people`, 'user_name');
-    }
-    let userId = matches[0];
-    // the new person, written with the membership; a linked person is read back with it
+    const matches = await findPeopleByIdentity(q, userName, emails);
+    // the new person (or invitation copy), written with the membership; a linked person is read back with it
     let person: NewPerson | undefined;
-    if (userId) {
-      const member = await findMembershipOfUser(q, ctx.accountId, userId);
-      if (member) {
-        // Name what matched: the sign-in name, or the email that belongs to the existing member.
-        const sameName = member.user.user_name.toLowerCase() === userName?.toLowerCase();
-        const email = emails.find((e) => member.user.emails.some((own) => own.email.toLowerCase() === e.toLowerCase()));
-        throw sameName || !email
-          ? new Conflict(`user_name ${show(userName)} is already a member of this account`, 'user_name')
-          : new Conflict(`email ${show(email)} belongs to a person who is already a member of this account`, 'email');
-      }
-    } else {
+    let userId: string;
+    let invited: InvitedPerson | undefined;
+    if (matches.length === 0) {
       person = await planNewPerson(ctx, input.user);
       userId = person.row.id;
+    } else {
+      const join = await joiningRule(q, ctx, matches);
+      if (join.kind === 'already-member') throw alreadyMemberConflict(join.member, userName, emails);
+      if (join.kind === 'link') {
+        userId = join.person.id;
+      } else {
+        // Rule 1: a person this account may not link is invited; the account sees only what it sent.
+        person = await planNewPerson(ctx, input.user, { invitation: true });
+        userId = person.row.id;
+        invited = join.person;
+      }
     }
     const id = newId('au');
     const membership = input.membership ?? {};
@@ -132,10 +135,11 @@ export class AccountUsersService {
     const active = membership.active ?? true;
     const row = await insertMembership(
       q,
-      { id, account_id: ctx.accountId, user_id: userId, roles, active, external_id: membership.external_id ?? null, enterprise: membership.enterprise ?? {} },
+      { id, account_id: ctx.accountId, user_id: userId, roles, active, external_id: checkExternalId(membership.external_id) ?? null, enterprise: membership.enterprise ?? {}, ...(invited ? { invited_user_id: invited.id } : {}) },
       [
         ...(person ? newUserWrites(q, person.row, person.emails, person.phones) : []),
-        auditWith(q, ctx, { action: person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active } }),
+        auditWith(q, ctx, { action: invited ? 'account_user.invite' : person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active, ...(invited ? { invited: true } : {}) } }),
+        ...(invited ? await invitationMessageWrites(q, ctx, id, invited) : []),
         ...companions(id),
       ],
     );
@@ -176,7 +180,7 @@ export class AccountUsersService {
    * (its emails, phones or teams were written).
    */
   async updateLockedIn(trx: Trx, ctx: Context, locked: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: readonly UpdateCompanion[] = []): Promise<MembershipRecord | undefined> {
-    const plan = await this.planUpdate(ctx, locked, changes, alsoChanged);
+    const plan = await this.planUpdate(ctx, locked, changes, alsoChanged, trx);
     let user: UserRecord | undefined = locked.user;
     if (plan.profile?.writes) user = await plan.profile.apply(trx);
     let teamsChanged = false;
@@ -201,7 +205,7 @@ export class AccountUsersService {
    * updateLockedIn). The rules are updateLockedIn's, from the same plan.
    */
   async updateReadIn(q: Queryable, ctx: Context, read: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown> = {}, companions: readonly UpdateCompanion[] = []): Promise<MembershipRecord | 'changed' | 'needs-transaction'> {
-    const plan = await this.planUpdate(ctx, read, changes, alsoChanged);
+    const plan = await this.planUpdate(ctx, read, changes, alsoChanged, q);
     const person = plan.profile?.writes ? plan.profile.inMembershipStatement(q) : undefined;
     if ((plan.profile?.writes && !person) || plan.teamIds !== undefined) return 'needs-transaction';
     if (!Object.keys(plan.audit).length) return read;
@@ -211,7 +215,7 @@ export class AccountUsersService {
   }
 
   /** What an update changes, decided against the member as read, with every rule checked; nothing written. */
-  private async planUpdate(ctx: Context, member: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown>): Promise<UpdatePlan> {
+  private async planUpdate(ctx: Context, member: MembershipRecord, changes: UpdateAccountUser, alsoChanged: Record<string, unknown>, q: Queryable): Promise<UpdatePlan> {
     requireVersion('account_user', member.id, member.version, changes.expectedVersion);
     const membership = changes.membership ?? {};
     const membershipChanged = Object.values(membership).some((v) => v !== undefined);
@@ -235,11 +239,13 @@ export class AccountUsersService {
       if (roles.join() !== [...member.roles].sort().join()) update.roles = audit.roles = roles;
     }
     if (membership.active !== undefined && membership.active !== member.active) update.active = audit.active = membership.active;
-    if (membership.external_id !== undefined && membership.external_id !== member.external_id) update.external_id = audit.external_id = membership.external_id;
+    if (membership.external_id !== undefined && membership.external_id !== member.external_id) update.external_id = audit.external_id = checkExternalId(membership.external_id);
     if (membership.enterprise !== undefined && JSON.stringify(membership.enterprise) !== JSON.stringify(member.enterprise)) {
       update.enterprise = membership.enterprise;
       audit.enterprise = 'changed';
     }
+    // the owner's admin role and active flag change only through a transfer (owner-rules.ts)
+    await requireOwnerStandingKept(q, ctx.accountId, member, update);
     Object.assign(audit, alsoChanged);
     return { profile, teamIds: membership.team_ids, update, audit };
   }

@@ -37,7 +37,8 @@ export function effectiveRolesOf(m: Pick<MembershipRecord, 'roles' | 'granted_ro
   return [...new Set([...m.roles, ...m.granted_roles.map((g) => g.role)])].sort();
 }
 
-export type MembershipInsert = Pick<MembershipRow, 'id' | 'account_id' | 'user_id' | 'roles' | 'active' | 'external_id' | 'enterprise'>;
+/** `invited_user_id`: the person an invitation invites (its user_id is then the invitation's copy). */
+export type MembershipInsert = Pick<MembershipRow, 'id' | 'account_id' | 'user_id' | 'roles' | 'active' | 'external_id' | 'enterprise'> & { invited_user_id?: string };
 export type MembershipUpdate = Partial<Pick<MembershipRow, 'roles' | 'active' | 'external_id' | 'enterprise'>>;
 
 const MEMBERSHIP_COLUMNS = ['id', 'account_id', 'user_id', 'roles', 'active', 'external_id', 'enterprise', 'version', 'created_at', 'updated_at'] as const;
@@ -148,7 +149,8 @@ function withCompanions(statement: Knex.QueryBuilder, companions: CompanionWrite
 export async function insertMembership(q: Queryable, row: MembershipInsert, companions: CompanionWrites = []): Promise<MembershipRow> {
   try {
     const insert = withCompanions(q('account_users'), companions);
-    const [inserted] = (await insert.insert({ ...row, enterprise: JSON.stringify(row.enterprise) }).returning(MEMBERSHIP_COLUMNS)) as MembershipRow[];
+    const invited = row.invited_user_id ? { invited_at: q.fn.now() } : {};
+    const [inserted] = (await insert.insert({ ...row, ...invited, enterprise: JSON.stringify(row.enterprise) }).returning(MEMBERSHIP_COLUMNS)) as MembershipRow[];
     return inserted;
   } catch (err) {
     if (isUniqueViolation(err) && violatedConstraint(err) === 'account_users_membership_unique') {
@@ -280,8 +282,11 @@ export async function updateMembership(q: Queryable, accountId: string, id: stri
   }
 }
 
+/** Removes the membership, and an invitation's copy with it (the copy belongs to that membership alone). */
 export async function deleteMembership(q: Queryable, accountId: string, id: string): Promise<boolean> {
-  const deleted = await q('account_users').where({ account_id: accountId, id }).del().returning('id');
+  const deleted = (await q('account_users').where({ account_id: accountId, id }).del().returning(['id', 'user_id', 'invited_user_id'])) as { user_id: string; invited_user_id: string | null }[];
+  const copy = deleted.find((d) => d.invited_user_id !== null);
+  if (copy) await q('users').where({ id: copy.user_id, is_invitation: true }).del();
   return deleted.length > 0;
 }
 

@@ -121,8 +121,14 @@ export interface NewPerson {
   phones: NewPhone[];
 }
 
-/** Checks a new person's profile and gives them and their emails and phones their ids; hashes a password. */
-export async function planNewPerson(ctx: Context, input: ProfileChanges): Promise<NewPerson> {
+/**
+ * Checks a new person's profile and gives them and their emails and phones their ids; hashes a
+ * password. With `invitation`, the row is an invitation's copy of what the account sent (the same
+ * rules and the same work, so that an invitation and a new person cost and answer alike), and a
+ * password is never stored on it: a password chosen by one account never opens another.
+ */
+export async function planNewPerson(ctx: Context, input: ProfileChanges, options: { invitation?: boolean } = {}): Promise<NewPerson> {
+  const invitation = options.invitation === true;
   const emails = input.emails?.items ?? [];
   if (emails.length === 0) throw new Invalid('emails', 'a user needs at least one email');
   const scalars = checkedScalars(input);
@@ -145,11 +151,19 @@ export async function planNewPerson(ctx: Context, input: ProfileChanges): Promis
       notify_sms: scalars.notify_sms ?? true,
       notify_voice: scalars.notify_voice ?? true,
       managed_by_account_id: ctx.accountId,
-      password_hash: input.password === undefined ? null : await hashPassword(checkPassword(input.password)),
+      is_invitation: invitation,
+      password_hash: await passwordHashToStore(input.password, invitation),
     },
-    emails: emailPlan.inserts.map((e) => ({ ...e, blocked: false })),
+    emails: emailPlan.inserts.map((e) => ({ ...e, blocked: false, ...(invitation ? { of_invitation: true } : {}) })),
     phones: phonePlan.inserts.map((p) => ({ ...p, blocked: false })),
   };
+}
+
+/** The hash of a password sent for a new row: computed for an invitation's copy too (the same cost), but not kept. */
+async function passwordHashToStore(password: string | undefined, invitation: boolean): Promise<string | null> {
+  if (password === undefined) return null;
+  const hash = await hashPassword(checkPassword(password));
+  return invitation ? null : hash;
 }
 
 /**
@@ -195,6 +209,9 @@ function contactsAfter<T extends { id: string; primary: boolean }>(current: read
   return [...all.filter((c) => c.primary), ...all.filter((c) => !c.primary)];
 }
 
+/** An email added to an invitation's copy is the copy's (unique among people only). */
+const copyFlag = (user: Pick<UserRecord, 'is_invitation'>): { of_invitation?: true } => (user.is_invitation ? { of_invitation: true } : {});
+
 export async function planProfileUpdate(user: UserRecord, changes: ProfileChanges): Promise<ProfileUpdate> {
   const scalars = checkedScalars(changes);
   const diff: Record<string, unknown> = {};
@@ -202,7 +219,8 @@ export async function planProfileUpdate(user: UserRecord, changes: ProfileChange
     if (scalars[field] !== undefined && scalars[field] !== user[field]) diff[field] = scalars[field];
   }
   const update: UserUpdate = { ...(diff as UserUpdate) };
-  if (changes.password !== undefined) {
+  // an invitation's copy never holds a password (planNewPerson)
+  if (changes.password !== undefined && !user.is_invitation) {
     update.password_hash = await hashPassword(checkPassword(changes.password));
     diff.password = 'changed';
   }
@@ -217,7 +235,7 @@ export async function planProfileUpdate(user: UserRecord, changes: ProfileChange
     inMembershipStatement(q) {
       const inPlace = (plan: typeof emails | typeof phones) => plan !== undefined && (plan.updates.length > 0 || plan.primaryChanges);
       if (inPlace(emails) || inPlace(phones)) return undefined;
-      const newEmails = (emails?.inserts ?? []).map((e) => ({ ...e, blocked: false }));
+      const newEmails = (emails?.inserts ?? []).map((e) => ({ ...e, blocked: false, ...copyFlag(user) }));
       const newPhones = (phones?.inserts ?? []).map((p) => ({ ...p, blocked: false }));
       const companions = [
         ...(rowChanges ? [userUpdateWrittenWith(q, user.id, update)] : []),
@@ -242,7 +260,7 @@ export async function planProfileUpdate(user: UserRecord, changes: ProfileChange
         await deleteEmails(q, user.id, emails.deletes);
         if (emails.primaryChanges) await clearPrimary(q, 'user_emails', user.id);
         for (const u of emails.updates) await updateEmail(q, user.id, u.id, u.changes);
-        await insertEmails(q, user.id, emails.inserts.map((e) => ({ ...e, blocked: false })));
+        await insertEmails(q, user.id, emails.inserts.map((e) => ({ ...e, blocked: false, ...copyFlag(user) })));
       }
       if (phones) {
         await deletePhones(q, user.id, phones.deletes);

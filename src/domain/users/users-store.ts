@@ -40,6 +40,11 @@ export interface UserRow {
   notify_voice: boolean;
   last_sign_in_at: Date | null;
   managed_by_account_id: string | null;
+  /**
+   * This row is an invitation's copy of what the inviting account sent (migration 014), not a
+   * person: it takes no part in sign-in or in the uniqueness of user names and emails.
+   */
+  is_invitation: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -49,7 +54,8 @@ export interface UserRecord extends UserRow {
   phones: PhoneRecord[];
 }
 
-export type NewEmail = Omit<EmailRecord, 'verified_at'>;
+/** `of_invitation`: an email of an invitation's copy (unique among people only). */
+export type NewEmail = Omit<EmailRecord, 'verified_at'> & { of_invitation?: boolean };
 export type NewPhone = Omit<PhoneRecord, 'verified_at'>;
 
 export type UserInsert = Omit<UserRow, 'created_at' | 'updated_at' | 'last_sign_in_at'> & { password_hash?: string | null };
@@ -58,7 +64,7 @@ export type UserUpdate = Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at
 export const USER_COLUMNS = [
   'id', 'name', 'given_name', 'family_name', 'user_name', 'time_zone', 'preferred_language',
   'notify_push', 'notify_email', 'notify_sms', 'notify_voice', 'last_sign_in_at', 'managed_by_account_id',
-  'created_at', 'updated_at',
+  'is_invitation', 'created_at', 'updated_at',
 ] as const;
 
 /** SQL for a user's emails and phones as JSON arrays, for selects that name the user row `u`. */
@@ -69,7 +75,8 @@ export const PHONES_JSON = `coalesce((select json_agg(json_build_object('id', p.
 export function uniqueConflict(err: unknown): Conflict | undefined {
   if (!isUniqueViolation(err)) return undefined;
   const constraint = violatedConstraint(err);
-  const taken = /\)=\((.*)\) already exists/.exec(String((err as { detail?: string }).detail ?? (err as Error).message))?.[1];
+  // the indexes' second column (migration 014) is '' for people: "(lower(email), (case ...))=(a@b.c, )"
+  const taken = /\)=\((.*?)(, )?\) already exists/.exec(String((err as { detail?: string }).detail ?? (err as Error).message))?.[1];
   const value = taken === undefined ? '' : ` ${show(taken)}`;
   switch (constraint) {
     case 'user_emails_email_unique':
@@ -153,14 +160,38 @@ export async function findUsers(q: Queryable, ids: readonly string[]): Promise<U
     .whereIn('u.id', ids)) as UserRecord[];
 }
 
-/** Users owning any of these sign-in names or email addresses, compared without case. */
-export async function findUserIdsByIdentity(q: Queryable, userName: string | undefined, emails: readonly string[]): Promise<string[]> {
-  const lowered = emails.map((e) => e.toLowerCase());
-  const byEmail = (sub: Knex.QueryBuilder) =>
-    sub.select('user_id as id').from('user_emails').whereRaw(`lower(email) in (${lowered.map(() => '?').join(', ')})`, lowered);
-  const query = q.select('id').from('users').whereRaw('lower(user_name) = ?', [(userName ?? '').toLowerCase()]);
-  const rows = (await (lowered.length ? query.union(byEmail) : query)) as { id: string }[];
-  return [...new Set(rows.map((r) => r.id))];
+/** A person found by one of their identifiers, with what decides whether an account may link them (DESIGN rule 1). */
+export interface IdentifiedPerson {
+  id: string;
+  managed_by_account_id: string | null;
+  /** Their primary email (the address an invitation is sent to when no email sent matched). */
+  primary_email: string | null;
+  /** The emails given that are theirs, as stored. */
+  matched_emails: string[];
+}
+
+/**
+ * People (never invitation copies) owning any of these sign-in names or email addresses, compared
+ * without case: one statement, whose lookups use the unique indexes' leading column.
+ */
+export async function findPeopleByIdentity(q: Queryable, userName: string | undefined, emails: readonly string[]): Promise<IdentifiedPerson[]> {
+  const lowered = [...new Set(emails.map((e) => e.toLowerCase()))];
+  const matched = q.raw(
+    `select u.id, null::text as email from users u where lower(u.user_name) = ? and not u.is_invitation
+     union all
+     select e.user_id, e.email from user_emails e where lower(e.email) = any(?::text[]) and not e.of_invitation`,
+    [(userName ?? '').toLowerCase(), lowered],
+  );
+  return (await q
+    .with('matched', matched)
+    .from('matched as m')
+    .join('users as u', 'u.id', 'm.id')
+    .groupBy('u.id', 'u.managed_by_account_id')
+    .select('u.id', 'u.managed_by_account_id')
+    .select(q.raw(`(select p.email from user_emails p where p.user_id = u.id and p."primary") as primary_email`))
+    .select(q.raw(`coalesce(array_agg(m.email) filter (where m.email is not null), '{}') as matched_emails`))
+    // the person named by the user name first
+    .orderByRaw('bool_or(m.email is null) desc, u.id')) as IdentifiedPerson[];
 }
 
 export async function insertEmails(q: Queryable, userId: string, emails: readonly NewEmail[]): Promise<void> {

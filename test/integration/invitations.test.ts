@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCIM_URN, type ScimRequest, scimClient } from '../support/scim-client.js';
+import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
+
+/**
+ * Issue 12, rule 1: account B provisions (SCIM or REST) a person account A manages. B gets an
+ * invitation: its 201 and id, and from then on only what it sent itself, until the person accepts
+ * with the link emailed to them; declining removes B's membership.
+ */
+
+const ROLLCALL = 'urn:ietf:params:scim:schemas:extension:rollcall:2.0:User';
+
+let app: TestApp;
+let acme: TestAccount;
+let bravo: TestAccount;
+let scimA: ScimRequest;
+let scimB: ScimRequest;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  acme = await app.createAccount('Acme');
+  bravo = await app.createAccount('Bravo');
+  scimA = scimClient(app, (await app.services.scimTokens.createAsOperator(acme.accountId)).token);
+  scimB = scimClient(app, (await app.services.scimTokens.createAsOperator(bravo.accountId)).token);
+});
+afterAll(() => app?.stop());
+
+/** A person account A creates: private data B must never see. */
+async function acmePerson() {
+  const email = uniqueEmail('grace');
+  const home = uniqueEmail('grace-home');
+  const res = await scimA('POST', '/Users', {
+    schemas: [SCIM_URN.user],
+    userName: email,
+    name: { givenName: 'Grace', familyName: 'Hopper' },
+    emails: [{ value: email, type: 'work', primary: true }, { value: home, type: 'home' }],
+    phoneNumbers: [{ value: '+1 415 555 0199', type: 'mobile' }],
+    timezone: 'America/New_York',
+  });
+  expect(res.status).toBe(201);
+  return { email, home, id: res.body.id as string };
+}
+
+const whatBravoSends = (email: string) => ({
+  schemas: [SCIM_URN.user],
+  userName: email,
+  name: { givenName: 'G', familyName: 'H' },
+  emails: [{ value: email, type: 'work', primary: true }],
+});
+
+/** The link the invitation email carries (the message as queued for delivery). */
+async function invitationLink(to: string): Promise<string> {
+  const row = (await app.database.knex('outbox_messages').where({ to_address: to, kind: 'invitation' }).orderBy('created_at', 'desc').first('text_body')) as { text_body: string } | undefined;
+  const link = /https?:\/\/\S+\/invitations\/confirm\?token=\S+/.exec(row?.text_body ?? '')?.[0];
+  if (!link) throw new Error(`no invitation message to ${to}`);
+  return link;
+}
+
+async function answer(link: string, decision: 'accept' | 'decline') {
+  const token = new URL(link).searchParams.get('token')!;
+  return app.request('POST', '/invitations/confirm', {
+    rawBody: new URLSearchParams({ token, decision }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: app.url },
+  });
+}
+
+describe('an account provisions a person another account manages', () => {
+  it('answers as for a new person and shows only what it sent (SCIM POST, GET, filters, lists)', async () => {
+    const grace = await acmePerson();
+    const stranger = uniqueEmail('never-seen');
+    const invited = await scimB('POST', '/Users', whatBravoSends(grace.email));
+    const fresh = await scimB('POST', '/Users', whatBravoSends(stranger));
+    expect(invited.status).toBe(201);
+    expect(fresh.status).toBe(201);
+    // the same shape: nothing tells B that the address was known
+    const keys = (doc: Record<string, unknown>) => Object.keys(doc).sort();
+    expect(keys(invited.body)).toEqual(keys(fresh.body));
+    expect(invited.body.name).toEqual({ givenName: 'G', familyName: 'H', formatted: 'G H' });
+    expect(invited.body[ROLLCALL].invited).toBe(true);
+    expect(fresh.body[ROLLCALL].invited).toBeUndefined();
+
+    const everything = JSON.stringify([
+      invited.body,
+      (await scimB('GET', `/Users/${invited.body.id}`)).body,
+      (await scimB('GET', '/Users?count=100')).body,
+      (await scimB('GET', `/Users?filter=${encodeURIComponent(`userName eq "${grace.email}"`)}`)).body,
+    ]);
+    for (const secret of ['Grace', 'Hopper', '555 0199', '+14155550199', 'America/New_York', grace.home, grace.id]) expect(everything).not.toContain(secret);
+
+    // a filter on the person's other address (which B never sent) finds nothing
+    const byHome = await scimB('GET', `/Users?filter=${encodeURIComponent(`emails.value eq "${grace.home}"`)}`);
+    expect(byHome.body.totalResults).toBe(0);
+    const byName = await scimB('GET', `/Users?filter=${encodeURIComponent(`userName eq "${grace.email}"`)}`);
+    expect(byName.body.totalResults).toBe(1);
+    expect(byName.body.Resources[0].id).toBe(invited.body.id);
+
+    // A still sees its own person as it stored them
+    const seenByA = await scimA('GET', `/Users/${grace.id}`);
+    expect(seenByA.body.name.givenName).toBe('Grace');
+    expect(seenByA.body.phoneNumbers[0].value).toBe('+1 415 555 0199');
+  });
+
+  it('keeps later PATCH, PUT and DELETE on what it sent, never on the person', async () => {
+    const grace = await acmePerson();
+    const invited = await scimB('POST', '/Users', whatBravoSends(grace.email));
+    const patched = await scimB('PATCH', `/Users/${invited.body.id}`, {
+      schemas: [SCIM_URN.patchOp],
+      Operations: [{ op: 'replace', path: 'name.givenName', value: 'Gigi' }, { op: 'add', path: 'phoneNumbers', value: [{ value: '+44 20 7946 0000', type: 'work' }] }],
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.name.givenName).toBe('Gigi');
+    const seenByA = await scimA('GET', `/Users/${grace.id}`);
+    expect(seenByA.body.name.givenName).toBe('Grace');
+    expect(JSON.stringify(seenByA.body)).not.toContain('7946');
+    const put = await scimB('PUT', `/Users/${invited.body.id}`, { ...whatBravoSends(grace.email), name: { givenName: 'G2', familyName: 'H2' }, password: 'chosen by bravo 123' });
+    expect(put.status).toBe(200);
+    expect(put.body.name.givenName).toBe('G2');
+    // B's password is never stored for the person
+    const stored = await app.database.knex('users as u').join('user_emails as e', 'e.user_id', 'u.id').where('e.email', grace.email).select('u.password_hash', 'u.is_invitation');
+    expect(stored.every((r: { password_hash: string | null }) => r.password_hash === null)).toBe(true);
+    expect((await scimB('DELETE', `/Users/${invited.body.id}`)).status).toBe(204);
+    expect((await scimB('GET', `/Users/${invited.body.id}`)).status).toBe(404);
+    expect((await scimA('GET', `/Users/${grace.id}`)).status).toBe(200);
+  });
+
+  it('over REST too: invited, with only what the admin sent', async () => {
+    const grace = await acmePerson();
+    const res = await app.request('POST', '/api/v4/account_users', {
+      token: bravo.token,
+      body: { user_attributes: { name: 'Someone', emails_attributes: [{ email: grace.email }] } },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.invited).toBe(true);
+    expect(res.body.user.name).toBe('Someone');
+    expect(res.body.user.phones).toEqual([]);
+    const got = await app.request('GET', `/api/v4/account_users/${res.body.id}`, { token: bravo.token });
+    expect(JSON.stringify(got.body)).not.toContain('Hopper');
+    expect(JSON.stringify((await app.request('GET', '/api/v4/users?limit=100', { token: bravo.token })).body)).not.toContain('Hopper');
+  });
+
+  it('shows the profile once the person accepts with the emailed link, which works once', async () => {
+    const grace = await acmePerson();
+    const invited = await scimB('POST', '/Users', whatBravoSends(grace.email));
+    const link = await invitationLink(grace.email);
+    const page = await app.request('GET', new URL(link).pathname + new URL(link).search);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Bravo');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    // a form posted from another site is refused, and changes nothing
+    const token = new URL(link).searchParams.get('token')!;
+    const crossSite = await app.request('POST', '/invitations/confirm', { rawBody: `token=${token}&decision=accept`, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' } });
+    expect(crossSite.status).toBe(403);
+    expect((await scimB('GET', `/Users/${invited.body.id}`)).body[ROLLCALL].invited).toBe(true);
+
+    const accepted = await answer(link, 'accept');
+    expect(accepted.status).toBe(200);
+    const after = await scimB('GET', `/Users/${invited.body.id}`);
+    expect(after.status).toBe(200);
+    expect(after.body[ROLLCALL]?.invited).toBeUndefined();
+    expect(after.body.name.givenName).toBe('Grace');
+    expect(after.body.phoneNumbers[0].value).toBe('+1 415 555 0199');
+    // the link is used up
+    expect((await answer(link, 'accept')).status).toBe(404);
+    const audit = await app.request('GET', '/api/v4/audit_events?limit=100', { token: bravo.token });
+    const actions = (audit.body.data as { action: string; target: { id: string } }[]).filter((e) => e.target.id === invited.body.id).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['account_user.invite', 'account_user.invitation_accept']));
+  });
+
+  it('removes the membership when the person declines (the IdP then sees 404)', async () => {
+    const grace = await acmePerson();
+    const invited = await scimB('POST', '/Users', whatBravoSends(grace.email));
+    const declined = await answer(await invitationLink(grace.email), 'decline');
+    expect(declined.status).toBe(200);
+    expect((await scimB('GET', `/Users/${invited.body.id}`)).status).toBe(404);
+    expect((await scimA('GET', `/Users/${grace.id}`)).status).toBe(200);
+  });
+
+  it('lets the operator list, accept and decline', async () => {
+    const grace = await acmePerson();
+    const invited = await scimB('POST', '/Users', whatBravoSends(grace.email));
+    const listed = await app.services.invitations.list({ email: grace.email });
+    expect(listed.map((i) => i.id)).toEqual([invited.body.id]);
+    await app.services.invitations.acceptAsOperator(invited.body.id);
+    expect((await scimB('GET', `/Users/${invited.body.id}`)).body.name.givenName).toBe('Grace');
+    expect(await app.services.invitations.list({ email: grace.email })).toEqual([]);
+  });
+
+  it('still links people the account manages (delete, then provision again)', async () => {
+    const email = uniqueEmail('own');
+    const first = await scimB('POST', '/Users', whatBravoSends(email));
+    expect((await scimB('DELETE', `/Users/${first.body.id}`)).status).toBe(204);
+    const again = await scimB('POST', '/Users', whatBravoSends(email));
+    expect(again.status).toBe(201);
+    expect(again.body[ROLLCALL]?.invited).toBeUndefined();
+  });
+
+  it('refuses a second invitation of the same person in one account, as it refuses a second membership', async () => {
+    const grace = await acmePerson();
+    expect((await scimB('POST', '/Users', whatBravoSends(grace.email))).status).toBe(201);
+    const again = await scimB('POST', '/Users', whatBravoSends(grace.email));
+    expect(again.status).toBe(409);
+    expect(again.body.scimType).toBe('uniqueness');
+  });
+});
+
+describe('squatting: an address another account created first', () => {
+  it('does not let the squatter in to the account that provisions the address later', async () => {
+    const address = uniqueEmail('new');
+    // B creates the address first, with a password B chose
+    const squat = await scimB('POST', '/Users', { ...whatBravoSends(address), password: 'bravo chose this 1' });
+    expect(squat.status).toBe(201);
+    // A provisions the same address as an admin: an invitation, not B's person
+    const byA = await scimA('POST', '/Users', { ...whatBravoSends(address), roles: [{ value: 'admin' }], password: 'acme chose this 12' });
+    expect(byA.status).toBe(201);
+    expect(byA.body[ROLLCALL].invited).toBe(true);
+    // B's password does not open A
+    const signIn = await app.request('POST', '/public/login', { body: { username: address, password: 'bravo chose this 1', account_id: acme.accountId } });
+    expect([401, 403]).toContain(signIn.status);
+    expect(signIn.body.token).toBeUndefined();
+  });
+});
