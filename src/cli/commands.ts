@@ -2,6 +2,7 @@ import { accountCreateCommand, apiTokenCreateCommand } from './account-commands.
 import type { Command } from './command.js';
 import { domainAddCommand, domainListCommand, domainRemoveCommand, domainVerifyCommand } from './domain-commands.js';
 import { migrateCommand } from './migrate-command.js';
+import { outboxListCommand, outboxRetryCommand } from './outbox-commands.js';
 import { roleMappingDeleteCommand, roleMappingListCommand, roleMappingSetCommand, scimTokenCreateCommand } from './scim-commands.js';
 import { serveCommand } from './serve-command.js';
 import { invitationAcceptCommand, invitationDeclineCommand, invitationListCommand } from './invitation-commands.js';
@@ -11,4 +12,4 @@ import { ssoConfigureCommand, userSetPasswordCommand } from './sign-in-commands.
 export const COMMANDS: Command[] = [serveCommand, migrateCommand, accountCreateCommand, apiTokenCreateCommand,
   scimTokenCreateCommand, roleMappingSetCommand, roleMappingListCommand, roleMappingDeleteCommand,
   userSetPasswordCommand, ssoConfigureCommand, invitationListCommand, invitationAcceptCommand, invitationDeclineCommand,
-  domainAddCommand, domainVerifyCommand, domainListCommand, domainRemoveCommand];
+  domainAddCommand, domainVerifyCommand, domainListCommand, domainRemoveCommand, outboxListCommand, outboxRetryCommand];

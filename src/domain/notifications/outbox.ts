@@ -10,8 +10,11 @@ import {
   countQueuedOutboxMessages,
   markOutboxMessageFailed,
   markOutboxMessageSent,
+  listOutboxMessages,
   type OutboxMessageRow,
+  type OutboxMessageSummary,
   outboxMessageInsert,
+  requeueGivenUpOutboxMessages,
 } from './outbox-store.js';
 
 /**
@@ -68,6 +71,52 @@ export function outboxInsert(q: Queryable, message: OutboxMessage): Knex.QueryBu
     kind: message.kind,
     account_id: message.accountId ?? null,
   });
+}
+
+/** A message as the operator sees it (`rollcall outbox list`): never its bodies. */
+export interface OutboxEntry {
+  id: string;
+  kind: string;
+  to: string;
+  accountId: string | null;
+  createdAt: Date;
+  attempts: number;
+  /** queued: not tried yet; retrying: failed, tried again at nextAttemptAt; given_up: no more attempts; sent. */
+  status: 'queued' | 'retrying' | 'given_up' | 'sent';
+  nextAttemptAt: Date | null;
+  sentAt: Date | null;
+  lastError: string | null;
+}
+
+function entryOf(row: OutboxMessageSummary): OutboxEntry {
+  const status = row.sent_at ? 'sent' : row.next_attempt_at === null ? 'given_up' : row.attempts > 0 ? 'retrying' : 'queued';
+  return {
+    id: row.id,
+    kind: row.kind,
+    to: row.to_address,
+    accountId: row.account_id,
+    createdAt: row.created_at,
+    attempts: row.attempts,
+    status,
+    nextAttemptAt: row.next_attempt_at,
+    sentAt: row.sent_at,
+    lastError: row.last_error,
+  };
+}
+
+/** The newest messages (at most `limit`, 1-1000), without bodies; `unsent`: only those not sent. */
+export async function listOutbox(q: Queryable, options: { limit?: number; unsent?: boolean } = {}): Promise<OutboxEntry[]> {
+  const limit = options.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Invalid('limit', `limit is from 1 to 1000, not ${limit}`);
+  return (await listOutboxMessages(q, { limit, unsent: options.unsent })).map(entryOf);
+}
+
+/**
+ * Makes the given-up messages (all, or those named) due again with a fresh count of attempts: for
+ * the operator once the SMTP relay is fixed. Answers how many; call deliverQueuedSoon() after.
+ */
+export async function retryGivenUp(q: Queryable, ids?: readonly string[]): Promise<number> {
+  return requeueGivenUpOutboxMessages(q, ids);
 }
 
 /** The workers running in this process, for deliverQueuedSoon. */
