@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -72,6 +73,8 @@ export async function startServer(env: Record<string, string>, options: StartOpt
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
+      // serve refuses PostgreSQL without a key for secrets at rest; a benchmark's data is thrown away
+      ROLLCALL_SECRET_KEYS: process.env.ROLLCALL_SECRET_KEYS ?? randomBytes(32).toString('base64'),
       ...env,
       HOST: '127.0.0.1',
       PORT: String(port),

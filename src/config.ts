@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseSecretKeys, SecretKeyError } from './domain/auth/secret-box.js';
 
 /** Everything Rollcall reads from its environment, validated once at start. */
 export interface Config {
@@ -25,6 +26,12 @@ export interface Config {
   mailFrom: string;
   /** OUTBOX_INTERVAL_MS: how often the delivery worker looks for due email when nothing nudges it. */
   outboxIntervalMs: number;
+  /**
+   * ROLLCALL_SECRET_KEYS: the keys (32 bytes each) that encrypt secrets at rest (JWT signing keys);
+   * the first encrypts, all decrypt. Unset: `serve` keeps a generated one in DATA_DIR on the
+   * embedded database and refuses to start on PostgreSQL (secret-keys.ts).
+   */
+  secretKeys: Buffer[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +100,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel, LOG_LEVELS.join(', '));
+  let secretKeys: Buffer[] | undefined;
+  try {
+    secretKeys = env.ROLLCALL_SECRET_KEYS ? parseSecretKeys(env.ROLLCALL_SECRET_KEYS) : undefined;
+  } catch (err) {
+    if (!(err instanceof SecretKeyError)) throw err;
+    throw new ConfigError('ROLLCALL_SECRET_KEYS', '(hidden)', `comma-separated base64 keys of 32 bytes: ${err.message}`);
+  }
   return {
     host,
     port,
@@ -106,5 +120,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: smtpUrl(env.SMTP_URL),
     mailFrom: mailFrom(env.MAIL_FROM, publicUrl),
     outboxIntervalMs: integer(env, 'OUTBOX_INTERVAL_MS', 15_000, 100, 3_600_000),
+    secretKeys,
   };
 }

@@ -6,6 +6,7 @@ import { OutboxDelivery } from './domain/notifications/outbox.js';
 import { createServices } from './domain/services.js';
 import { createApp } from './http/app.js';
 import { logger } from './log.js';
+import { secretBoxFor } from './secret-keys.js';
 
 export interface Running {
   server: Server;
@@ -16,6 +17,8 @@ export interface Running {
 
 /** config -> database -> migrations -> app -> listen. Answers a handle whose stop() drains and closes. */
 export async function start(config: Config): Promise<Running> {
+  // before the database: without a key on PostgreSQL, refuse at once
+  const secrets = secretBoxFor(config);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, listenUrl: config.listenUrl, dataDir: config.dataDir });
   try {
     const ran = await migrateLatest(database.knex);
@@ -24,7 +27,7 @@ export async function start(config: Config): Promise<Running> {
     await database.close();
     throw err;
   }
-  const services = createServices(database.knex, database.changes);
+  const services = createServices(database.knex, database.changes, secrets);
   const app = createApp({ config, database, services });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

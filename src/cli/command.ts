@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Config } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
 import { migrateLatest } from '../db/migrate.js';
+import { SecretBox } from '../domain/auth/secret-box.js';
 import { createServices, type Services } from '../domain/services.js';
 
 /** One `rollcall` command: the words that name it, its usage line, and what it does. */
@@ -29,7 +30,8 @@ export async function withServices<T>(config: Config, work: (services: Services,
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
   try {
     await migrateLatest(database.knex);
-    return await work(createServices(database.knex), database);
+    // no command signs JWTs; the configured keys are passed all the same, none is made here
+    return await work(createServices(database.knex, undefined, config.secretKeys && new SecretBox(config.secretKeys)), database);
   } finally {
     await database.close();
   }

@@ -11,7 +11,18 @@ export type Channel = 'api' | 'scim' | 'sso' | 'cli' | 'web';
 
 export type Actor =
   /** A member acting through a session, JWT or API token. */
-  | { type: 'account_user'; accountUserId: string; userId: string; roles: readonly Role[] }
+  | {
+      type: 'account_user';
+      accountUserId: string;
+      userId: string;
+      roles: readonly Role[];
+      /**
+       * How the member proved who they are on this request: a session or JWT of a password or SAML
+       * sign-in, or an API token. A SAML sign-in is the account's IdP vouching: it does not reach
+       * the profile of a person that account does not manage (profile.ts canEditProfile).
+       */
+      method?: 'password' | 'saml' | 'api_token';
+    }
   /** An identity provider acting through the account's SCIM token. */
   | { type: 'scim_token'; tokenId: string }
   /** The operator at the command line. */

@@ -56,13 +56,14 @@ describe('POST /public/login', () => {
     expect(res.body.errors[0]).toMatchObject({ field: 'password' });
   });
 
-  it('throttles a user name after 5 failures with 429 and Retry-After, even with the right password then', async () => {
+  it('throttles a person at an address after 5 failures with 429 and Retry-After, even with the right password then', async () => {
     const member = await app.createMember(acme.accountId);
+    const headers = from();
     for (let i = 0; i < 5; i++) {
-      const res = await app.request('POST', '/public/login', { json: { username: member.email, password: `wrong ${i}` }, headers: from() });
+      const res = await app.request('POST', '/public/login', { json: { username: member.email, password: `wrong ${i}` }, headers });
       expect(res.status).toBe(401);
     }
-    const right = await app.request('POST', '/public/login', { json: { username: member.email, password: PASSWORD }, headers: from() });
+    const right = await app.request('POST', '/public/login', { json: { username: member.email, password: PASSWORD }, headers });
     expect(right.status).toBe(429);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(right.body.errors[0].message).toMatch(/too many failed sign-in attempts/i);
@@ -84,8 +85,9 @@ describe('POST /public/login', () => {
 
   it('keeps the failure counters in the database, where every instance sees them', async () => {
     const member = await app.createMember(acme.accountId);
-    await app.request('POST', '/public/login', { json: { username: member.email, password: 'wrong one' }, headers: from() });
-    const rows = await app.database.knex('login_attempts').where({ key: `user:${member.email.toLowerCase()}` });
+    const headers = from();
+    await app.request('POST', '/public/login', { json: { username: member.email, password: 'wrong two' }, headers });
+    const rows = await app.database.knex('login_attempts').where({ key: `user:${member.userId}|ip:${headers['x-forwarded-for']}` });
     expect(rows).toHaveLength(1);
     expect(rows[0].failures).toBe(1);
   });
@@ -215,7 +217,6 @@ describe('deactivation', () => {
     for (const credential of [{ token: jwt }, { cookie }, { token: apiToken }]) {
       const res = await app.request('GET', '/api/v4/me', credential);
       expect(res.status).toBe(401);
-      expect(res.body.errors[0].message).toMatch(/deactivated/);
     }
     const again = await app.request('POST', '/public/login', { json: { username: member.email, password: PASSWORD }, headers: from() });
     expect(again.status).toBe(401);

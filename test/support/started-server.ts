@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -95,6 +96,8 @@ export async function scratchEnvironment(extra: NodeJS.ProcessEnv = {}): Promise
   if (onPostgres()) {
     const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
     env.DATABASE_URL = scratch.url;
+    // serve refuses PostgreSQL without a key for secrets at rest (the embedded database makes its own)
+    env.ROLLCALL_SECRET_KEYS ??= randomBytes(32).toString('base64');
     return { env, drop: scratch.drop };
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollcall-started-'));

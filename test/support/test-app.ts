@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../../src/db/database.js';
+import { SecretBox } from '../../src/domain/auth/secret-box.js';
 import { createServices, type Services } from '../../src/domain/services.js';
 import { createApp } from '../../src/http/app.js';
 import { openTestDatabase } from './test-database.js';
@@ -30,13 +32,17 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+/** The key for secrets at rest (ROLLCALL_SECRET_KEYS) of every app a test process starts: instances sharing a database share it. */
+export const TEST_SECRET_KEY = randomBytes(32);
+export const testSecrets = (): SecretBox => new SecretBox([TEST_SECRET_KEY]);
+
 let counter = 0;
 export const uniqueEmail = (label = 'person'): string => `${label}.${process.pid}.${Date.now().toString(36)}.${counter++}@example.com`;
 
 /** The real app on a real database (PGlite, or PostgreSQL with TEST_DATABASE_URL), on an ephemeral port. */
 export async function startTestApp(): Promise<TestApp> {
   const database = await openTestDatabase();
-  const services = createServices(database.knex, database.changes);
+  const services = createServices(database.knex, database.changes, testSecrets());
   const app = createApp({ config: { bodyLimitBytes: 1024 * 1024, publicUrl: 'http://127.0.0.1' }, database, services });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -36,3 +36,9 @@ export async function countAccounts(q: Queryable): Promise<number> {
   const [{ count }] = await q('accounts').count<{ count: number }[]>('* as count');
   return Number(count);
 }
+
+/** Whether this membership owns its account: one primary-key read, for the owner's rules (owner-rules.ts). */
+export async function isAccountOwner(q: Queryable, accountId: string, accountUserId: string): Promise<boolean> {
+  const row = (await q('accounts').where({ id: accountId, owner_account_user_id: accountUserId }).first('id')) as { id: string } | undefined;
+  return row !== undefined;
+}

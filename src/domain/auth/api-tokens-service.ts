@@ -10,11 +10,20 @@ import { generateSecret, hashSecret } from './secret-tokens.js';
 export class ApiTokensService {
   constructor(private readonly db: Knex) {}
 
-  /** Answers the token once; only its hash is kept. Admins may create tokens for any member, others for themselves. */
+  /**
+   * Answers the token once; only its hash is kept. A token acts as its member, so only that member
+   * mints it (an admin who could mint one for another member, the owner included, could act as
+   * them, and the audit trail would name them); the operator may, at the command line
+   * (createAsOperator, audited as the operator).
+   */
   async create(ctx: Context, accountUserId: string, name?: string): Promise<{ id: string; token: string }> {
-    this.requireSelfOrAdmin(ctx, accountUserId);
+    const self = ctx.actor.type === 'account_user' && ctx.actor.accountUserId === accountUserId;
     return transact(this.db, async (trx) => {
+      // another account's member is not found (404) before anything is refused (403)
       if (!(await lockMembership(trx, ctx.accountId, accountUserId))) throw new NotFound('account_user', accountUserId);
+      if (!self && ctx.actor.type !== 'system') {
+        throw new Forbidden('An API token can be created only by the member it acts as: they sign in and create it themselves (the operator can, with `rollcall api-token create`)');
+      }
       const id = newId('tok');
       const { secret, hash } = generateSecret('rc_api');
       await insertApiToken(trx, { id, account_id: ctx.accountId, account_user_id: accountUserId, name: name ?? null, token_hash: hash });
@@ -59,7 +68,7 @@ export class ApiTokensService {
     if (!holder.active) throw new Unauthenticated('This membership is deactivated: its API tokens no longer work');
     return {
       accountId: holder.account_id,
-      actor: { type: 'account_user', accountUserId: holder.account_user_id, userId: holder.user_id, roles: holder.roles },
+      actor: { type: 'account_user', accountUserId: holder.account_user_id, userId: holder.user_id, roles: holder.roles, method: 'api_token' },
       channel: 'api',
       requestId,
     };

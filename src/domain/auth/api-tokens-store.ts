@@ -33,6 +33,8 @@ export async function findTokenHolder(q: Queryable, tokenHash: string): Promise<
     .join('account_users as au', 'au.id', 't.account_user_id')
     .where('t.token_hash', tokenHash)
     .whereNull('t.revoked_at')
+    // an invited membership is no one to act as (its copy is not a person)
+    .whereNull('au.invited_user_id')
     .select('t.id as token_id', 't.account_id', 't.account_user_id', 'au.user_id', q.raw(`${effectiveRolesSql('au')} as roles`), 'au.active')
     .first()) as TokenHolder | undefined;
 }

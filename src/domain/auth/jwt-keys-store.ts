@@ -4,6 +4,7 @@ import type { Queryable } from '../../db/database.js';
 
 export interface SigningKeyRow {
   id: string;
+  /** The HS256 key sealed by the SecretBox with the row's id as context (migration 016); never the key itself. */
   secret: string;
   created_at: Date;
 }

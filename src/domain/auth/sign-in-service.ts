@@ -6,14 +6,15 @@ import { newId } from '../ids.js';
 import type { AccountUsersService } from '../users/account-users-service.js';
 import { setPasswordHash } from '../users/users-store.js';
 import { JwtKeys } from './jwt.js';
-import { clearFailedSignIns, countFailedSignIn, refuseWhenThrottled } from './login-throttle.js';
+import { clearFailedSignIns, countFailedSignIn, type LoginSubject, refuseWhenThrottled } from './login-throttle.js';
 import { checkPassword, hashPassword, verifyPassword } from './passwords.js';
 import { consumeSamlRequest, recordUsedAssertion } from './saml-requests-store.js';
 import { generateSecret, hashSecret } from './secret-tokens.js';
 import { deleteExpiredSessions, deleteSessionByHash, findSessionByHash, insertSession, touchSession } from './sessions-store.js';
-import { requireAccess, type SignInMethod } from './sign-in-policy.js';
+import type { SecretBox } from './secret-box.js';
+import { requireAccess, type SignInMethod, SsoRequired } from './sign-in-policy.js';
 import {
-  findCredentialsByLogin, findMemberByNameId, findSignInMembership, findUserIdByEmail, listMembershipsOfUser,
+  findCredentialsByLogin, findMemberByNameId, findPersonIdByLogin, findSignInMembership, findUserIdByEmail, listMembershipsOfUser,
   type SignInMembership, touchLastSignIn,
 } from './sign-in-store.js';
 import { findSsoSettings } from './sso-settings-store.js';
@@ -80,29 +81,40 @@ export class SignInService {
   constructor(
     private readonly db: Knex,
     private readonly accountUsers: AccountUsersService,
+    secrets?: SecretBox,
   ) {
-    this.jwt = new JwtKeys(db);
+    this.jwt = new JwtKeys(db, secrets);
   }
 
   /**
    * Password sign-in. An unknown name and a wrong password get the same answer; failures are
-   * counted per name and per address and refused past the limit. SSO-only accounts admit only
-   * their admins this way.
+   * counted per person and address and per address, and refused past the limit
+   * (login-throttle.ts). A right password that is not honoured answers exactly as a wrong one
+   * (the same status, message and work: a failure counted, a refusal audited with its real
+   * reason), so that it is not confirmed to whoever tries it: a password set by another account
+   * than the one signed in to (migration 016), and a non-admin's password on an SSO-only account.
    */
   async signInWithPassword(input: PasswordSignIn, issue: 'jwt' | 'session'): Promise<{ membership: SignInMembership; credential: IssuedCredential }> {
     if (typeof input.login !== 'string' || input.login.trim() === '') throw new Invalid('username', 'username is required');
     if (typeof input.password !== 'string' || input.password === '') throw new Invalid('password', 'password is required');
     const login = input.login.trim();
     const password = input.password;
-    await transact(this.db, (trx) => refuseWhenThrottled(trx, login, input.clientAddress));
+    const address = input.clientAddress;
+    const { credentials, subject } = await transact(this.db, async (trx) => {
+      const found = await findCredentialsByLogin(trx, login);
+      const who: LoginSubject = found ? { userId: found.user_id } : { login };
+      await refuseWhenThrottled(trx, who, address);
+      return { credentials: found, subject: who };
+    });
 
-    const credentials = await transact(this.db, (trx) => findCredentialsByLogin(trx, login));
     const matches = await verifyPassword(password, credentials?.password_hash ?? DUMMY_HASH);
+    // A password set by an account's admin or IdP opens that account only.
+    const scope = credentials?.password_set_by_account_id ?? undefined;
     if (!credentials || !credentials.password_hash || !matches) {
       await transact(this.db, async (trx) => {
-        await countFailedSignIn(trx, login, input.clientAddress);
+        await countFailedSignIn(trx, subject, address);
         if (credentials) {
-          const target = await this.chosenMembership(trx, credentials.user_id, input.accountId, false);
+          const target = await this.chosenMembership(trx, credentials.user_id, input.accountId, false, scope);
           if (target) await this.auditRefusal(trx, target, input, 'password', 'wrong_password');
         }
       });
@@ -110,18 +122,27 @@ export class SignInService {
     }
 
     const outcome = await transact(this.db, async (trx) => {
-      await clearFailedSignIns(trx, login);
-      const membership = await this.chosenMembership(trx, credentials.user_id, input.accountId, true);
+      const asWrongPassword = async (target: SignInMembership | undefined, reason: string) => {
+        await countFailedSignIn(trx, subject, address);
+        if (target) await this.auditRefusal(trx, target, input, 'password', reason);
+        return { refused: new Unauthenticated(WRONG_CREDENTIALS) };
+      };
+      const membership = await this.chosenMembership(trx, credentials.user_id, input.accountId, true, scope);
+      if (!membership && scope) {
+        return asWrongPassword(await this.chosenMembership(trx, credentials.user_id, input.accountId, false), 'password_set_by_another_account');
+      }
       if (!membership) return { refused: new Forbidden(`You are not a member of account ${JSON.stringify(input.accountId)}`) };
       try {
         requireAccess(membership, 'password');
       } catch (err) {
+        if (err instanceof SsoRequired) return asWrongPassword(membership, 'sso_required');
         // The refusal is audited and committed; only then is it thrown.
-        await this.auditRefusal(trx, membership, input, 'password', membership.active ? 'sso_required' : 'deactivated');
+        await this.auditRefusal(trx, membership, input, 'password', 'deactivated');
         return { refused: err };
       }
+      await clearFailedSignIns(trx, subject, address);
       await touchLastSignIn(trx, membership.user_id);
-      const ctx = this.memberContext(membership, input.channel, input.requestId);
+      const ctx = this.memberContext(membership, input.channel, input.requestId, 'password');
       const session = issue === 'session' ? await this.openSession(trx, membership, 'password', input.clientAddress) : undefined;
       await recordAudit(trx, ctx, { action: 'sign_in', targetType: 'account_user', targetId: membership.account_user_id, changes: { method: 'password', credential: issue } });
       return { membership, session };
@@ -182,7 +203,7 @@ export class SignInService {
     return transact(this.db, async (trx) => {
       await touchLastSignIn(trx, member.user_id);
       const credential = await this.openSession(trx, member, 'saml', meta.clientAddress);
-      await recordAudit(trx, this.memberContext(member, 'sso', meta.requestId), {
+      await recordAudit(trx, this.memberContext(member, 'sso', meta.requestId, 'saml'), {
         action: 'sign_in',
         targetType: 'account_user',
         targetId: member.account_user_id,
@@ -209,17 +230,20 @@ export class SignInService {
       await touchSession(trx, session.id);
       return { session, membership: await findSignInMembership(trx, session.account_user_id) };
     });
-    if (!found?.membership) throw new Unauthenticated('Your session has ended: sign in again');
+    // A deactivation deletes the member's sessions (migration 016); one older than it is refused all the same.
+    if (!found?.membership || issuedBefore(found.membership, new Date(found.session.created_at).getTime())) throw new Unauthenticated('Your session has ended: sign in again');
     requireAccess(found.membership, found.session.method);
-    return { ctx: this.memberContext(found.membership, channel, requestId), credential: 'session', method: found.session.method, sessionId: found.session.id, expiresAt: new Date(found.session.expires_at) };
+    return { ctx: this.memberContext(found.membership, channel, requestId, found.session.method), credential: 'session', method: found.session.method, sessionId: found.session.id, expiresAt: new Date(found.session.expires_at) };
   }
 
   async authenticateJwt(token: string, requestId?: string): Promise<SignedIn> {
     const claims = await this.jwt.verify(token);
     const membership = await transact(this.db, (trx) => findSignInMembership(trx, claims.accountUserId));
     if (!membership || membership.account_id !== claims.accountId) throw new Unauthenticated('The token names no membership');
+    // Deactivation is final for the tokens issued before it, reactivation or not (migration 016).
+    if (issuedBefore(membership, claims.issuedAtMs ?? 0)) throw new Unauthenticated('The token was issued before this membership was deactivated: sign in again');
     requireAccess(membership, claims.method);
-    return { ctx: this.memberContext(membership, 'api', requestId), credential: 'jwt', method: claims.method };
+    return { ctx: this.memberContext(membership, 'api', requestId, claims.method), credential: 'jwt', method: claims.method };
   }
 
   /** Ends the session (logout); a session that is already gone is not an error. */
@@ -247,8 +271,13 @@ export class SignInService {
     });
   }
 
-  private async chosenMembership(trx: Trx, userId: string, accountId: string | undefined, strict: boolean): Promise<SignInMembership | undefined> {
-    const memberships = await listMembershipsOfUser(trx, userId);
+  /**
+   * The membership a password sign-in is for: the account asked for, else the only active one.
+   * `onlyAccountId`: the password opens that account alone (set by its admin or IdP).
+   */
+  private async chosenMembership(trx: Trx, userId: string, accountId: string | undefined, strict: boolean, onlyAccountId?: string): Promise<SignInMembership | undefined> {
+    const all = await listMembershipsOfUser(trx, userId);
+    const memberships = onlyAccountId === undefined ? all : all.filter((m) => m.account_id === onlyAccountId);
     if (accountId !== undefined) return memberships.find((m) => m.account_id === accountId);
     const active = memberships.filter((m) => m.active);
     if (active.length === 1) return active[0];
@@ -257,9 +286,21 @@ export class SignInService {
     return undefined;
   }
 
+  /**
+   * JIT makes brand-new people only. A NameID or email that is an existing person's (who is not a
+   * member here, or findMemberByNameId would have found them) is refused as not a member: an
+   * account's IdP vouches for the people it manages, not for anyone whose address it can type.
+   */
   private async createJustInTime(accountId: string, assertion: VerifiedAssertion, ctx: Context): Promise<SignInMembership | undefined> {
     const email = assertion.nameId.includes('@') ? assertion.nameId : assertion.email;
     if (!email) return undefined;
+    const someone = await transact(this.db, async (trx) => {
+      for (const name of new Set([assertion.nameId, email, ...(assertion.email ? [assertion.email] : [])])) {
+        if (await findPersonIdByLogin(trx, name)) return true;
+      }
+      return false;
+    });
+    if (someone) return undefined;
     const name = assertion.name ?? ([assertion.givenName, assertion.familyName].filter(Boolean).join(' ') || email.split('@')[0]);
     const created = await this.accountUsers.create({ ...ctx }, {
       user: { name, given_name: assertion.givenName, family_name: assertion.familyName, emails: { mode: 'replace', items: [{ email, primary: true }] } },
@@ -286,8 +327,12 @@ export class SignInService {
     return { kind: 'session', secret, expiresAt };
   }
 
+  /**
+   * A refused password: whoever typed it is not known to be the member, so the event's actor is
+   * the system (the member is its target).
+   */
   private async auditRefusal(trx: Trx, membership: SignInMembership, input: PasswordSignIn, method: SignInMethod, reason: string): Promise<void> {
-    await recordAudit(trx, this.memberContext(membership, input.channel, input.requestId), {
+    await recordAudit(trx, { accountId: membership.account_id, actor: { type: 'system' }, channel: input.channel, requestId: input.requestId }, {
       action: 'sign_in.refused',
       targetType: 'account_user',
       targetId: membership.account_user_id,
@@ -295,7 +340,12 @@ export class SignInService {
     });
   }
 
-  private memberContext(m: SignInMembership, channel: Channel, requestId?: string): Context {
-    return { accountId: m.account_id, actor: { type: 'account_user', accountUserId: m.account_user_id, userId: m.user_id, roles: m.roles }, channel, requestId };
+  private memberContext(m: SignInMembership, channel: Channel, requestId?: string, method?: SignInMethod): Context {
+    return { accountId: m.account_id, actor: { type: 'account_user', accountUserId: m.account_user_id, userId: m.user_id, roles: m.roles, method }, channel, requestId };
   }
+}
+
+/** Whether a credential made at `issuedAtMs` predates the membership's last deactivation. */
+function issuedBefore(m: SignInMembership, issuedAtMs: number): boolean {
+  return m.credentials_not_before !== null && issuedAtMs < new Date(m.credentials_not_before).getTime();
 }

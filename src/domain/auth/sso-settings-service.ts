@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/audit-service.js';
 import { type Context, requireAccountManager, transact } from '../context.js';
 import { Invalid, NotFound, show } from '../errors.js';
 import { findSamlRequest, insertSamlRequest } from './saml-requests-store.js';
-import { findSsoSettings, lockSsoSettings, type SsoSettingsRow, updateSsoSettings } from './sso-settings-store.js';
+import { findSsoSettings, hasBreakGlassAdmin, lockSsoSettings, type SsoSettingsRow, updateSsoSettings } from './sso-settings-store.js';
 
 /** An account's SAML identity provider and its SSO policy. */
 export interface SsoSettings {
@@ -121,6 +121,15 @@ export class SsoSettingsService {
       };
       if (after.enforced && !isComplete(after)) {
         throw new Invalid('enforced', 'SSO cannot be enforced before idp_entity_id, idp_sso_url and idp_certificates are set');
+      }
+      // Break-glass: with SSO enforced only admins may use a password; if none can, an IdP outage
+      // or a wrong certificate locks everyone out. Checked when enforcement is turned on (an admin
+      // who later loses their password or role is not stopped here).
+      if (after.enforced && !before.enforced && !(await hasBreakGlassAdmin(trx, ctx.accountId))) {
+        throw new Invalid(
+          'enforced',
+          'SSO cannot be enforced while no active admin of this account can sign in without the identity provider: give at least one active admin a password first (they sign in with it at /login if the IdP fails)',
+        );
       }
       await updateSsoSettings(trx, ctx.accountId, {
         sso_idp_entity_id: after.idpEntityId,

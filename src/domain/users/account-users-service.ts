@@ -228,7 +228,7 @@ export class AccountUsersService {
         // rule 2: another account's IdP manages only the membership
       } else {
         requireProfileEditor(ctx, member.user);
-        profile = await planProfileUpdate(member.user, changes.user!);
+        profile = await planProfileUpdate(member.user, changes.user!, ctx);
         Object.assign(audit, profile.diff);
       }
     }

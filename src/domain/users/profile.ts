@@ -56,6 +56,8 @@ export function hasProfileChanges(changes: ProfileChanges | undefined): boolean 
  * Another account's admins and IdP manage only the membership.
  */
 export function canEditProfile(ctx: Context, user: Pick<UserRecord, 'id' | 'managed_by_account_id'>): boolean {
+  // A SAML sign-in is that account's IdP vouching: it reaches only the profiles that account manages.
+  if (ctx.actor.type === 'account_user' && ctx.actor.method === 'saml' && user.managed_by_account_id !== ctx.accountId) return false;
   if (ctx.actor.type === 'account_user' && ctx.actor.userId === user.id) return true;
   if (ctx.actor.type === 'account_user' && !ctx.actor.roles.includes('admin')) return false;
   return user.managed_by_account_id === ctx.accountId;
@@ -153,6 +155,7 @@ export async function planNewPerson(ctx: Context, input: ProfileChanges, options
       managed_by_account_id: ctx.accountId,
       is_invitation: invitation,
       password_hash: await passwordHashToStore(input.password, invitation),
+      password_set_by_account_id: input.password === undefined ? null : passwordSetBy(ctx, undefined),
     },
     emails: emailPlan.inserts.map((e) => ({ ...e, blocked: false, ...(invitation ? { of_invitation: true } : {}) })),
     phones: phonePlan.inserts.map((p) => ({ ...p, blocked: false })),
@@ -171,7 +174,7 @@ async function passwordHashToStore(password: string | undefined, invitation: boo
  * transaction time, which every row it inserts takes as created_at and updated_at).
  */
 export function storedPerson(person: NewPerson, writtenAt: Date): UserRecord {
-  const { password_hash: _hash, ...row } = person.row;
+  const { password_hash: _hash, password_set_by_account_id: _setBy, ...row } = person.row;
   return {
     ...row,
     last_sign_in_at: null,
@@ -212,7 +215,18 @@ function contactsAfter<T extends { id: string; primary: boolean }>(current: read
 /** An email added to an invitation's copy is the copy's (unique among people only). */
 const copyFlag = (user: Pick<UserRecord, 'is_invitation'>): { of_invitation?: true } => (user.is_invitation ? { of_invitation: true } : {});
 
-export async function planProfileUpdate(user: UserRecord, changes: ProfileChanges): Promise<ProfileUpdate> {
+/**
+ * Who a password written now is set by (users.password_set_by_account_id, migration 016): null
+ * when the person sets their own or the operator does (it opens every account the person is in);
+ * otherwise the context's account, whose admin or IdP chose it (it opens that account only).
+ */
+export function passwordSetBy(ctx: Context, userId: string | undefined): string | null {
+  if (ctx.actor.type === 'system') return null;
+  if (ctx.actor.type === 'account_user' && ctx.actor.userId === userId) return null;
+  return ctx.accountId;
+}
+
+export async function planProfileUpdate(user: UserRecord, changes: ProfileChanges, ctx?: Context): Promise<ProfileUpdate> {
   const scalars = checkedScalars(changes);
   const diff: Record<string, unknown> = {};
   for (const field of SCALAR_FIELDS) {
@@ -222,6 +236,8 @@ export async function planProfileUpdate(user: UserRecord, changes: ProfileChange
   // an invitation's copy never holds a password (planNewPerson)
   if (changes.password !== undefined && !user.is_invitation) {
     update.password_hash = await hashPassword(checkPassword(changes.password));
+    // without a context (none today) the password is taken as the person's own
+    update.password_set_by_account_id = ctx ? passwordSetBy(ctx, user.id) : null;
     diff.password = 'changed';
   }
   const emails = changes.emails && planContacts('email', user.emails.map((e) => ({ id: e.id, key: e.email.toLowerCase(), primary: e.primary, type: e.type, fields: { email: e.email } })), emailChange(changes.emails), { minimum: 1, newId: () => newId('eml') });
@@ -242,7 +258,7 @@ export async function planProfileUpdate(user: UserRecord, changes: ProfileChange
         ...contactsWrittenWith(q, 'user_emails', user.id, emails?.deletes ?? [], newEmails),
         ...contactsWrittenWith(q, 'user_phones', user.id, phones?.deletes ?? [], newPhones),
       ];
-      const { password_hash: _hash, ...shown } = update;
+      const { password_hash: _hash, password_set_by_account_id: _setBy, ...shown } = update;
       return {
         companions,
         after: (writtenAt) => ({

@@ -58,8 +58,9 @@ export interface UserRecord extends UserRow {
 export type NewEmail = Omit<EmailRecord, 'verified_at'> & { of_invitation?: boolean };
 export type NewPhone = Omit<PhoneRecord, 'verified_at'>;
 
-export type UserInsert = Omit<UserRow, 'created_at' | 'updated_at' | 'last_sign_in_at'> & { password_hash?: string | null };
-export type UserUpdate = Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>> & { password_hash?: string | null };
+/** password_set_by_account_id: who set password_hash, written with it (migration 016; profile.ts passwordSetBy). */
+export type UserInsert = Omit<UserRow, 'created_at' | 'updated_at' | 'last_sign_in_at'> & { password_hash?: string | null; password_set_by_account_id?: string | null };
+export type UserUpdate = Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>> & { password_hash?: string | null; password_set_by_account_id?: string | null };
 
 export const USER_COLUMNS = [
   'id', 'name', 'given_name', 'family_name', 'user_name', 'time_zone', 'preferred_language',
@@ -226,5 +227,6 @@ export async function clearPrimary(q: Queryable, table: 'user_emails' | 'user_ph
 }
 
 export async function setPasswordHash(q: Queryable, userId: string, hash: string): Promise<void> {
-  await q('users').where({ id: userId }).update({ password_hash: hash, updated_at: q.fn.now() });
+  // the operator's (or the person's) password opens every account the person is a member of
+  await q('users').where({ id: userId }).update({ password_hash: hash, password_set_by_account_id: null, updated_at: q.fn.now() });
 }
