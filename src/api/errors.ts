@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { DomainError, RateLimited, Unavailable } from '../domain/errors.js';
+import { unavailableOf } from '../domain/faults.js';
+import { clientErrorOf } from '../http/decode.js';
 import { logger } from '../log.js';
 import { BadRequest } from './params.js';
 
@@ -30,8 +32,9 @@ function bodyParserError(err: unknown): { status: number; message: string } | un
 
 export const apiErrorHandler: ErrorRequestHandler = (err, req, res, next) => {
   if (res.headersSent) return next(err);
-  const parsed = bodyParserError(err);
+  const parsed = bodyParserError(err) ?? clientErrorOf(err);
   if (parsed) return sendError(res, parsed.status, parsed.message);
+  err = unavailableOf(err) ?? err; // a database fault outside a transaction: 503, not 500
   if (err instanceof BadRequest) return sendError(res, 400, err.message, err.field);
   if (err instanceof DomainError) {
     if (err instanceof Unavailable || err instanceof RateLimited) res.set('Retry-After', String(err.retryAfterSeconds));

@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { Services } from '../domain/services.js';
+import { decodeApiRequest } from './decode.js';
 import { apiErrorHandler, sendError } from './errors.js';
 import { object, optString } from './params.js';
 
@@ -12,6 +13,7 @@ import { object, optString } from './params.js';
 export function publicRouter(services: Services, options: { bodyLimitBytes: number }): Router {
   const router = Router();
   router.use(express.json({ limit: options.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+  router.use(decodeApiRequest);
 
   router.post('/login', async (req, res) => {
     const body = object(req.body, 'body');

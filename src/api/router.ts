@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import type { Services } from '../domain/services.js';
 import { accountUsersRouter } from './account-users-router.js';
 import { authenticateApiToken, contextOf } from './authenticate.js';
+import { decodeApiRequest } from './decode.js';
 import { apiErrorHandler, sendError } from './errors.js';
 import { listBody, readPage } from './pagination.js';
 import { scimAccessRouter } from './scim-access-router.js';
@@ -16,6 +17,7 @@ import { accountView, auditEventView } from './views.js';
 export function apiRouter(services: Services, options: { bodyLimitBytes: number; publicUrl: string }): Router {
   const router = Router();
   router.use(express.json({ limit: options.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+  router.use(decodeApiRequest);
   router.use(authenticateApiToken(services));
 
   router.use('/account_users', accountUsersRouter(services));

@@ -36,7 +36,16 @@ export interface DatabaseOptions {
   inMemory?: boolean;
   /** Connection pool size for PostgreSQL. */
   poolMax?: number;
+  /**
+   * DATABASE_STATEMENT_TIMEOUT_MS: PostgreSQL cancels any statement running longer (57014, which
+   * every adapter answers 503 + Retry-After), so no request holds a connection for long. 0: none.
+   * PGlite runs in this process and has no timer to cancel with: it ignores the setting.
+   */
+  statementTimeoutMs?: number;
 }
+
+/** The default of DATABASE_STATEMENT_TIMEOUT_MS. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 
 export function describeUrl(databaseUrl: string): string {
   const url = new URL(databaseUrl);
@@ -48,7 +57,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const knex = knexFactory({
       // statements run prepared, named after their text (prepared.ts)
       client: PreparingPgClient,
-      connection: options.databaseUrl,
+      // statement_timeout is sent as a startup parameter: set on every connection, no extra round trip
+      connection: { connectionString: options.databaseUrl, statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS },
       pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: 5_000,
       // knex prints to the console by default; keep its messages in our JSON log lines

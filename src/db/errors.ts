@@ -40,3 +40,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (Array.isArray(e.errors)) return e.errors.some(isDatabaseUnavailable); // AggregateError from pg on IPv4+IPv6
   return false;
 }
+
+/**
+ * True when PostgreSQL cancelled the statement: statement_timeout (DATABASE_STATEMENT_TIMEOUT_MS)
+ * or pg_cancel_backend (57014), or a lock wait past lock_timeout (55P03).
+ */
+export function isStatementTimeout(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as PgError).code : undefined;
+  return code === '57014' || code === '55P03';
+}

@@ -1,4 +1,5 @@
 import { type AttrDef, canonicalUrn, findAttr, type ResourceCatalogue } from './schemas.js';
+import { show } from '../domain/errors.js';
 import { ScimError } from './errors.js';
 
 /**
@@ -6,7 +7,8 @@ import { ScimError } from './errors.js';
  * ("Primary", "Department", "Manager": {"Value"} are what Microsoft sends), unknown attributes
  * dropped (RFC 7644 3.3: the service provider ignores what it does not support), booleans sent as
  * "True"/"False" made booleans, a manager sent as a bare id made {value}, a single complex value
- * where a list belongs made a list. A value of the wrong kind is 400 invalidValue naming it.
+ * where a list belongs made a list. A value of the wrong kind (a number or boolean where a string
+ * belongs, too) is 400 invalidValue naming it.
  */
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -37,9 +39,10 @@ function coerceSingle(def: AttrDef, value: unknown, label: string): unknown {
       return out;
     }
     default:
+      // RFC 7643 says string: a number or boolean is refused, not written as its text (issue 13:
+      // {"userName": 123} was taken as "123")
       if (typeof value === 'string') return value;
-      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-      throw new ScimError(400, 'invalidValue', `${label} must be a string, not ${JSON.stringify(value)}`);
+      throw new ScimError(400, 'invalidValue', `${label} must be a string, not ${show(value)}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { listParams, type ScimCall, type ScimResult } from './call.js';
+import { scimId } from './decode.js';
 import { ScimError } from './errors.js';
 import { createGroup, deleteGroup, getGroup, listGroups, patchGroup, replaceGroup } from './groups-handlers.js';
 import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser } from './users-handlers.js';
@@ -20,6 +21,7 @@ export async function dispatch(method: Method, resource: ResourceName, id: strin
     if (method === 'GET') return h.list(call, listParams(call.query));
     if (method === 'POST') return h.create(call);
   } else {
+    scimId(resource, id);
     if (method === 'GET') return h.get(call, id);
     if (method === 'PUT') return h.replace(call, id);
     if (method === 'PATCH') return h.patch(call, id);
@@ -33,5 +35,10 @@ export function parseResourcePath(path: string): { resource: ResourceName; id?: 
   const match = /^\/?(Users|Groups)(?:\/([^/?#]+))?\/?$/i.exec(path.trim());
   if (!match) return undefined;
   const resource: ResourceName = match[1].toLowerCase() === 'users' ? 'Users' : 'Groups';
-  return { resource, id: match[2] === undefined ? undefined : decodeURIComponent(match[2]) };
+  if (match[2] === undefined) return { resource };
+  try {
+    return { resource, id: decodeURIComponent(match[2]) };
+  } catch {
+    return undefined; // `%ff%fe`: no resource's path
+  }
 }

@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import SCIMMY from 'scimmy';
 import { DomainError, RateLimited, Unavailable } from '../domain/errors.js';
+import { unavailableOf } from '../domain/faults.js';
+import { clientErrorOf } from '../http/decode.js';
 import { logger } from '../log.js';
 import { URN } from './schemas.js';
 
@@ -50,6 +52,10 @@ export function toScimError(err: unknown, path = ''): ScimError {
   if (type === 'entity.too.large') return new ScimError(413, undefined, 'The request body is larger than 1 MiB');
   if (type === 'entity.parse.failed') return new ScimError(400, 'invalidSyntax', 'The request body is not valid JSON');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new ScimError(400, 'invalidSyntax', 'Unsupported request body encoding');
+  // bad gzip/brotli, a path that cannot be percent-decoded: the client's fault, said as such
+  const client = clientErrorOf(err);
+  if (client) return new ScimError(client.status, client.status === 400 ? 'invalidSyntax' : undefined, client.message);
+  err = unavailableOf(err) ?? err;
   if (err instanceof DomainError) {
     switch (err.code) {
       case 'not_found':

@@ -5,6 +5,7 @@ import { runBulk } from './bulk.js';
 import { type Json, listResponse, resultBody, type ScimCall, type ScimResult, searchParams } from './call.js';
 import { resourceTypes, schemas, serviceProviderConfig } from './discovery.js';
 import { type Method, dispatch, type ResourceName } from './dispatch.js';
+import { decodeScimRequest } from './decode.js';
 import { ScimError, scimErrorHandler } from './errors.js';
 import { listGroups } from './groups-handlers.js';
 import { LIMITS } from './schemas.js';
@@ -65,6 +66,7 @@ export function scimRouter(services: Services, options: ScimRouterOptions): Rout
   const router = Router();
 
   router.use(express.json({ type: ['application/scim+json', 'application/json'], limit: LIMITS.bulkMaxPayloadSize }));
+  router.use(decodeScimRequest);
 
   const authenticate: RequestHandler = async (req, res, next) => {
     const header = req.get('authorization') ?? '';

@@ -8,7 +8,9 @@ import type { Services } from '../domain/services.js';
 import { safeReturnPath, setSessionCookie } from '../http/session-cookie.js';
 import { logger } from '../log.js';
 import { sendErrorPage, statusOf, webErrorHandler } from '../web/errors.js';
+import { isIdOf } from '../domain/id-shape.js';
 import { AssertionRejected, checkAssertion } from './assertion-checks.js';
+import { refuseSamlResponse } from './response-limits.js';
 import { runStrategy, type StrategyRequest } from './run-strategy.js';
 import { samlOptions, type SpEndpoints, spEndpoints } from './saml-options.js';
 
@@ -47,6 +49,8 @@ export function samlRouter(services: Services, config: Pick<Config, 'publicUrl' 
   );
 
   const configured = async (req: Request<{ accountId: string }>): Promise<{ settings: SsoSettings; sp: SpEndpoints }> => {
+    // an account id that cannot be one (a NUL, 10 KB) names no account: 404 without a query
+    if (!isIdOf(req.params.accountId, 'acc')) throw new NotFound('SSO configuration of account', JSON.stringify(req.params.accountId.slice(0, 60)));
     const settings = await services.sso.forAccount(req.params.accountId);
     if (!isComplete(settings)) throw new NotFound('SSO configuration of account', req.params.accountId);
     return { settings, sp: spEndpoints(config.publicUrl, settings.accountId) };
@@ -91,10 +95,20 @@ export function samlRouter(services: Services, config: Pick<Config, 'publicUrl' 
       sendErrorPage(res, 403, 'Sign-in refused', `Single sign-on could not sign you in: ${message}. Start again from the sign-in page.`);
     };
     if (!samlResponse) return refuse('no_response', 'no SAML response was posted');
+    const tooBig = refuseSamlResponse(samlResponse);
+    if (tooBig) {
+      logger.warn('saml sign-in refused', { account_id: accountId, reason: tooBig.reason });
+      return sendErrorPage(res, 400, 'Not accepted', `Single sign-on could not read the response: ${tooBig.message}. Start again from the sign-in page.`);
+    }
 
     const outcome = await runStrategy(strategy, strategyRequest(req, settings, sp, { query: {}, body: { SAMLResponse: samlResponse, RelayState: relayState } }));
     if (outcome.kind === 'error') {
-      return refuse(reasonOf(outcome.error.message), 'the response from your identity provider is not valid for this account', outcome.error.message.slice(0, 300));
+      // An XML parser's message quotes the document: the log says only that it could not be read.
+      const message = outcome.error.message;
+      const quotesDocument = /<|\[xmldom|line:|col:|parse/i.test(message);
+      const reason = quotesDocument ? 'invalid_response' : reasonOf(message);
+      const diagnosis = quotesDocument || reason === 'invalid_response' ? `${outcome.error.name}: the response could not be read as a SAML response` : message.slice(0, 300);
+      return refuse(reason, 'the response from your identity provider is not valid for this account', diagnosis);
     }
     if (outcome.kind !== 'success') return refuse('invalid_response', 'the response from your identity provider was not a sign-in');
     const profile = outcome.user.profile as Profile;

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { Invalid, show } from '../errors.js';
+import { checkYear } from '../input-limits.js';
 import { ROTATION_UNITS, type RotationUnit } from './on-call.js';
 
 /** The rules every schedule value obeys, whichever adapter it came through. */
@@ -26,7 +27,7 @@ export function checkTime(value: unknown, timeZone: string, field: string): Date
   if (!parsed.isValid) {
     throw new Invalid(field, `${field} ${show(value)} is not an ISO 8601 time (e.g. 2024-03-09T09:00:00-05:00, or 2024-03-09T09:00 in the schedule's time zone)`);
   }
-  return parsed.toJSDate();
+  return checkYear(parsed.toJSDate(), field);
 }
 
 export function checkRotationLength(value: unknown, field: string): number {

@@ -3,6 +3,7 @@ import { auditWith, eventRow, recordAudit } from '../audit/audit-service.js';
 import { atomically, type Context, requireAccountManager, transact, type Trx } from '../context.js';
 import { Invalid, NotFound, requireVersion, show } from '../errors.js';
 import { newId } from '../ids.js';
+import { checkExternalId } from '../input-limits.js';
 import { existingMembershipIds, type Page } from '../users/account-users-store.js';
 import {
   addAccountMembersToTeam, addTeamMembers, changeTeamMembersAlone, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, readTeamWith, removeAllTeamMembers, removeTeamMembers,
@@ -50,7 +51,7 @@ export class TeamsService {
     return transact(this.db, async (trx) => {
       const id = newId('tem');
       const name = checkTeamName(input.name, fields.name);
-      await insertTeam(trx, { id, account_id: ctx.accountId, name, description: input.description ?? null, external_id: input.external_id ?? null });
+      await insertTeam(trx, { id, account_id: ctx.accountId, name, description: input.description ?? null, external_id: checkExternalId(input.external_id) ?? null });
       const members = await this.checkMembers(trx, ctx, input.member_ids ?? [], fields.members);
       await addTeamMembers(trx, id, members);
       await recordAudit(trx, ctx, { action: 'team.create', targetType: 'team', targetId: id, changes: { name, member_ids: members } });
@@ -113,7 +114,7 @@ export class TeamsService {
           if (change.value !== team.description) update.description = team.description = change.value;
           break;
         case 'set_external_id':
-          if (change.value !== team.external_id) update.external_id = team.external_id = change.value;
+          if (change.value !== team.external_id) update.external_id = team.external_id = checkExternalId(change.value);
           break;
         case 'add_members': {
           // the check that they are members of the account and the insert are one statement

@@ -1,4 +1,5 @@
 import { Invalid, NotFound, show } from '../errors.js';
+import { checkContactCount } from '../input-limits.js';
 
 /**
  * Plans a change to a user's list of emails or phones as the rows to delete, update and insert,
@@ -127,6 +128,7 @@ export function planContacts<F>(
   }
 
   const final = [...entries.values()];
+  checkContactCount(what, final.length);
   if (final.length < options.minimum) {
     throw new Invalid(plural, options.minimum === 1 ? `a user needs at least one ${what}` : `a user needs at least ${options.minimum} ${plural}`);
   }

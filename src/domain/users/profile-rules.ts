@@ -40,13 +40,17 @@ export function checkPhone(value: unknown, field = 'phone'): ParsedPhone {
   return { number: parsed.number, country: parsed.country ?? null, value };
 }
 
-const zoneCache = new Map<string, string | null>();
+// Valid zones only, and at most ZONE_CACHE_MAX spellings of them: an invalid name is checked
+// again each time (cheap), so a client sending distinct wrong names cannot grow the heap (issue 13).
+const ZONE_CACHE_MAX = 2_000;
+const zoneCache = new Map<string, string>();
 
 /** An IANA time zone name; answers the canonical spelling Intl knows it by. */
 export function checkTimeZone(value: unknown, field = 'time_zone'): string {
   if (typeof value !== 'string' || value.trim() === '') throw new Invalid(field, `${field} must be an IANA time zone such as Europe/Paris`);
   const name = value.trim();
-  let canonical = zoneCache.get(name);
+  // the longest IANA name is 32 characters: a long one is not asked of Intl at all
+  let canonical: string | null | undefined = name.length > 64 ? null : zoneCache.get(name);
   if (canonical === undefined) {
     try {
       canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
@@ -55,7 +59,7 @@ export function checkTimeZone(value: unknown, field = 'time_zone'): string {
     }
     // Intl also accepts offsets such as "+01:00", which are not zones.
     if (canonical && !/^[A-Za-z]/.test(canonical)) canonical = null;
-    zoneCache.set(name, canonical);
+    if (canonical && zoneCache.size < ZONE_CACHE_MAX) zoneCache.set(name, canonical);
   }
   if (!canonical) throw new Invalid(field, `${field} ${show(value)} is not an IANA time zone (e.g. America/New_York)`);
   return name === 'UTC' || name === 'Etc/UTC' ? 'UTC' : name;

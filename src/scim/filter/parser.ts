@@ -1,3 +1,4 @@
+import { unstorableAt } from '../../http/decode.js';
 import { type AttrPath, COMPARE_OPS, type CompareOp, type Filter, type FilterValue, type PatchPath } from './ast.js';
 
 /**
@@ -16,6 +17,34 @@ import { type AttrPath, COMPARE_OPS, type CompareOp, type Filter, type FilterVal
  */
 
 export class FilterSyntaxError extends Error {}
+
+/**
+ * The cost bound of a filter (issue 13): a filter past one of these is refused before any SQL
+ * (400 invalidFilter naming the limit). Okta and Entra send one `eq`, at most two joined by `and`;
+ * the bounds leave room for hand-written filters while a `co` over emails, the costliest clause,
+ * stays well under a second at 100k members even at the clause limit. Depth also keeps the
+ * recursive descent below far from the stack's end.
+ */
+export const FILTER_LIMITS = {
+  /** Attribute expressions (`userName eq "x"`, `emails co "y"`), counting those inside `[...]`. */
+  maxClauses: 10,
+  /** Nesting of "(", "not (" and "[" inside one another. */
+  maxDepth: 5,
+  /** Characters of one compared value (an externalId is at most 1024). */
+  maxValueLength: 1024,
+  /** Characters of the whole filter, checked before it is read at all (room for every clause at its longest). */
+  maxLength: 16_384,
+} as const;
+
+/** A filter refused for its size rather than its syntax; `limit` names which bound. */
+export class FilterTooCostlyError extends FilterSyntaxError {
+  constructor(
+    readonly limit: keyof typeof FILTER_LIMITS,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 type Token =
   | { kind: 'word'; text: string; at: number }
@@ -49,11 +78,19 @@ function tokenize(input: string): Token[] {
       } catch {
         throw new FilterSyntaxError(`invalid escape in the string starting at position ${start + 1}`);
       }
+      if (text.length > FILTER_LIMITS.maxValueLength) {
+        throw new FilterTooCostlyError('maxValueLength', `the value at position ${start + 1} is ${text.length} characters long; at most ${FILTER_LIMITS.maxValueLength} are accepted`);
+      }
+      // "\u0000" or a lone "\ud800" escape: PostgreSQL cannot compare with what it cannot store
+      if (unstorableAt(text) !== -1) throw new FilterSyntaxError(`the value at position ${start + 1} contains a character that cannot be stored (NUL or a lone UTF-16 surrogate)`);
       tokens.push({ kind: 'string', text, at: start });
     } else {
       const start = i;
       while (i < input.length && !/[\s()[\]"]/.test(input[i])) i++;
       const text = input.slice(start, i);
+      if (text.length > FILTER_LIMITS.maxValueLength) {
+        throw new FilterTooCostlyError('maxValueLength', `the word at position ${start + 1} is ${text.length} characters long; at most ${FILTER_LIMITS.maxValueLength} are accepted`);
+      }
       // `]` followed by `.value` in a PATCH path
       const previous = tokens.at(-1);
       tokens.push(text.startsWith('.') && previous?.kind === ']' ? { kind: 'dot-word', text: text.slice(1), at: start } : { kind: 'word', text, at: start });
@@ -89,7 +126,22 @@ function bareValue(text: string): FilterValue {
 
 class Parser {
   private pos = 0;
+  private depth = 0;
+  private clauses = 0;
   constructor(private readonly tokens: Token[]) {}
+
+  /** Entering "(", "not (" or "[": refused past maxDepth, before descending further. */
+  private enter(): void {
+    if (++this.depth > FILTER_LIMITS.maxDepth) {
+      throw new FilterTooCostlyError('maxDepth', `the filter nests more than ${FILTER_LIMITS.maxDepth} levels of parentheses or brackets`);
+    }
+  }
+
+  private clause(): void {
+    if (++this.clauses > FILTER_LIMITS.maxClauses) {
+      throw new FilterTooCostlyError('maxClauses', `the filter has more than ${FILTER_LIMITS.maxClauses} comparisons`);
+    }
+  }
 
   private peek(): Token | undefined {
     return this.tokens[this.pos];
@@ -137,14 +189,18 @@ class Parser {
     if (!t) this.fail('expected an expression');
     if (t.kind === '(') {
       this.pos++;
+      this.enter();
       const inner = this.parseFilter();
       this.expect(')');
+      this.depth--;
       return inner;
     }
     if (t.kind === 'word' && t.text.toLowerCase() === 'not' && this.tokens[this.pos + 1]?.kind === '(') {
       this.pos += 2;
+      this.enter();
       const inner = this.parseFilter();
       this.expect(')');
+      this.depth--;
       return { type: 'not', filter: inner };
     }
     if (t.kind !== 'word') this.fail('expected an attribute');
@@ -153,10 +209,13 @@ class Parser {
     if (this.peek()?.kind === '[') {
       this.pos++;
       if (path.sub) this.fail('a value filter cannot follow a sub-attribute');
+      this.enter();
       const inner = this.parseFilter();
       this.expect(']');
+      this.depth--;
       return { type: 'valuePath', path, filter: inner };
     }
+    this.clause();
     const op = this.keyword();
     if (op === 'pr') {
       this.pos++;
@@ -179,6 +238,7 @@ class Parser {
     if (this.peek()?.kind !== '[') return { path };
     if (path.sub) this.fail('a value filter cannot follow a sub-attribute');
     this.pos++;
+    this.enter();
     const filter = this.parseFilter();
     this.expect(']');
     const after = this.peek();
@@ -191,7 +251,14 @@ class Parser {
   }
 }
 
+function checkLength(input: string): void {
+  if (input.length > FILTER_LIMITS.maxLength) {
+    throw new FilterTooCostlyError('maxLength', `the filter is ${input.length} characters long; at most ${FILTER_LIMITS.maxLength} are accepted`);
+  }
+}
+
 export function parseFilter(input: string): Filter {
+  checkLength(input);
   if (input.trim() === '') throw new FilterSyntaxError('the filter is empty');
   const parser = new Parser(tokenize(input));
   const filter = parser.parseFilter();
@@ -200,6 +267,7 @@ export function parseFilter(input: string): Filter {
 }
 
 export function parsePatchPath(input: string): PatchPath {
+  checkLength(input);
   if (input.trim() === '') throw new FilterSyntaxError('the path is empty');
   const parser = new Parser(tokenize(input));
   const path = parser.parsePatchPath();

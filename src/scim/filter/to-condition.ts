@@ -3,7 +3,7 @@ import type { Condition } from '../../domain/query.js';
 import { ScimError } from '../errors.js';
 import { URN } from '../schemas.js';
 import { type AttrPath, type Filter, showPath } from './ast.js';
-import { FilterSyntaxError, parseAttrPath, parseFilter } from './parser.js';
+import { FilterSyntaxError, FilterTooCostlyError, parseAttrPath, parseFilter } from './parser.js';
 
 /**
  * A parsed SCIM filter as the domain's query description (domain/query.ts): SCIM attribute names
@@ -114,6 +114,7 @@ function parsed(text: string): Filter {
   try {
     return parseFilter(text);
   } catch (err) {
+    if (err instanceof FilterTooCostlyError) invalid(`The filter is refused by its ${err.limit} limit: ${err.message}`);
     if (err instanceof FilterSyntaxError) invalid(`The filter is not valid: ${err.message}`);
     throw err;
   }
