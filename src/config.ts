@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseSecretKeys, SecretKeyError } from './domain/auth/secret-box.js';
 
@@ -20,6 +21,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
   shutdownGraceMs: number;
+  /** DNS_RESOLVER: the DNS servers that check domain verification records; undefined = the system's. */
+  dnsResolver: string[] | undefined;
   /** SMTP_URL: where email is sent (smtp:// or smtps://, credentials in it). Unset: email stays queued in the outbox. */
   smtpUrl: string | undefined;
   /** MAIL_FROM: the From of every email; `Rollcall <no-reply@host of PUBLIC_URL>` unless given. */
@@ -77,6 +80,21 @@ function mailFrom(raw: string | undefined, publicUrl: string): string {
   return value;
 }
 
+/** DNS_RESOLVER: "127.0.0.1:5353", "[::1]:53", "10.0.0.2" (port 53), several comma-separated. */
+function dnsResolver(raw: string | undefined): string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw.split(',').map((part) => {
+    const server = part.trim();
+    if (isIP(server) === 6) return `[${server}]:53`;
+    const match = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(server) ?? /^([^:[\]]+)(?::(\d{1,5}))?$/.exec(server);
+    const port = Number(match?.[2] ?? 53);
+    if (!match || isIP(match[1]) === 0 || port < 1 || port > 65535) {
+      throw new ConfigError('DNS_RESOLVER', raw, 'IP addresses with an optional port, comma-separated (127.0.0.1:5353, [::1]:53)');
+    }
+    return isIP(match[1]) === 6 ? `[${match[1]}]:${port}` : `${match[1]}:${port}`;
+  });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -117,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     bodyLimitBytes: 1024 * 1024,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    dnsResolver: dnsResolver(env.DNS_RESOLVER),
     smtpUrl: smtpUrl(env.SMTP_URL),
     mailFrom: mailFrom(env.MAIL_FROM, publicUrl),
     outboxIntervalMs: integer(env, 'OUTBOX_INTERVAL_MS', 15_000, 100, 3_600_000),

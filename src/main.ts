@@ -27,7 +27,7 @@ export async function start(config: Config): Promise<Running> {
     await database.close();
     throw err;
   }
-  const services = createServices(database.knex, database.changes, secrets);
+  const services = createServices(database.knex, database.changes, secrets, { dnsResolver: config.dnsResolver });
   const app = createApp({ config, database, services });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import type { Services } from '../domain/services.js';
 import { accountUsersRouter } from './account-users-router.js';
 import { authenticateApiToken, contextOf } from './authenticate.js';
+import { domainsRouter } from './domains-router.js';
 import { decodeApiRequest } from './decode.js';
 import { apiErrorHandler, sendError } from './errors.js';
 import { listBody, readPage } from './pagination.js';
@@ -27,6 +28,7 @@ export function apiRouter(services: Services, options: { bodyLimitBytes: number;
   router.use(signInRouter(services, { publicUrl: options.publicUrl })); // /me, /account/sso
   router.use('/schedules', schedulesRouter(services));
   router.use('/account/transfer_ownership', ownershipRouter(services));
+  router.use('/account/domains', domainsRouter(services));
 
   router.get('/account', async (_req, res) => {
     res.json(accountView(await services.accounts.get(contextOf(res))));

@@ -44,7 +44,14 @@ ${accountChoice}
 </form>
 <section aria-labelledby="sso-heading">
 <h2 id="sso-heading">Single sign-on (SSO)</h2>
-<p>If your company signs in to Rollcall through its identity provider (Okta, Entra ID, ...), enter your account ID.</p>
+<p>If your company signs in to Rollcall through its identity provider (Okta, Entra ID, ...), enter your work email: an address at a domain your company has verified goes straight to its sign-in.</p>
+<form method="post" action="/login/sso" id="sso-email-form">
+<input type="hidden" name="return_to" value="${form.returnTo ?? ''}">
+<label for="sso_email">Work email</label>
+<input id="sso_email" name="email" type="email" autocomplete="email" required maxlength="320">
+<button type="submit">Continue with SSO</button>
+</form>
+<p>Or enter your account ID.</p>
 <form method="get" action="/login/sso">
 <input type="hidden" name="return_to" value="${form.returnTo ?? ''}">
 <label for="sso_account_id">Account ID</label>

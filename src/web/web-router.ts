@@ -60,6 +60,22 @@ export function webRouter(services: Services, config: Pick<Config, 'publicUrl' |
     res.redirect(303, `/sso/saml/${encodeURIComponent(accountId)}/login${query}`);
   });
 
+  // SSO discovery: the email's domain, verified by an account that uses SAML, picks the account.
+  router.post('/login/sso', form, async (req, res) => {
+    refuseCrossSite(req);
+    res.set('Cache-Control', 'no-store');
+    const email = field(req.body, 'email')?.trim();
+    const returnTo = safeReturnPath(field(req.body, 'return_to'), config.publicUrl);
+    if (!email) return sendLogin(res, 400, { error: 'Enter your work email to sign in with SSO.', returnTo });
+    const accountId = await services.domains.ssoAccountForEmail(email);
+    if (accountId) {
+      const query = returnTo ? `?RelayState=${encodeURIComponent(returnTo)}` : '';
+      return res.redirect(303, `/sso/saml/${encodeURIComponent(accountId)}/login${query}`);
+    }
+    // The same answer for every address without one, whether or not anyone has it.
+    sendLogin(res, 200, { notice: 'Single sign-on is not set up for that address: sign in with your password, or with SSO by account ID.', username: email, returnTo });
+  });
+
   router.post('/logout', async (req, res) => {
     refuseCrossSite(req);
     const secret = readSessionCookie(req);
