@@ -326,6 +326,20 @@ describe('the outbox, delivered over SMTP', () => {
     expect(await db('outbox_messages').where({ to_address: second }).first()).toMatchObject({ attempts: 0, sent_at: null });
   });
 
+  it('deletes the records of messages sent more than 30 days ago, and keeps the others', async () => {
+    const old = await queue(address('old'));
+    const recent = await queue(address('recent'));
+    const waiting = await queue(address('waiting'));
+    await db('outbox_messages').whereIn('id', [old, recent]).update({ text_body: null, next_attempt_at: null, attempts: 1 });
+    await db('outbox_messages').where({ id: old }).update({ sent_at: db.raw(`now() - interval '31 days'`) });
+    await db('outbox_messages').where({ id: recent }).update({ sent_at: db.raw(`now() - interval '29 days'`) });
+    smtp.refuseRecipients(451); // the waiting one stays unsent
+    worker({ intervalMs: 600_000 }).start();
+    await until(async () => !(await row(old)));
+    expect(await row(recent)).toBeDefined();
+    expect(await row(waiting)).toBeDefined();
+  });
+
   it('without SMTP_URL sends nothing and loses nothing: messages stay queued, and a warning says so once', async () => {
     const to = address('queued');
     const id = await queue(to);

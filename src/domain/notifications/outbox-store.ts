@@ -107,3 +107,12 @@ export async function requeueGivenUpOutboxMessages(q: Queryable, ids?: readonly 
   const rows = (await query.update({ attempts: 0, next_attempt_at: q.fn.now() }).returning(['id'])) as { id: string }[];
   return rows.length;
 }
+
+/** Deletes messages sent more than `olderThanSeconds` ago (their bodies are long gone; the rows only record that they were sent). Answers how many. */
+export async function deleteSentOutboxMessages(q: Queryable, olderThanSeconds: number): Promise<number> {
+  const rows = (await q('outbox_messages')
+    .where('sent_at', '<', q.raw('now() - make_interval(secs => ?)', [olderThanSeconds]))
+    .del()
+    .returning(['id'])) as { id: string }[];
+  return rows.length;
+}

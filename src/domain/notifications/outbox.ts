@@ -8,6 +8,7 @@ import { newId } from '../ids.js';
 import {
   claimDueOutboxMessage,
   countQueuedOutboxMessages,
+  deleteSentOutboxMessages,
   markOutboxMessageFailed,
   markOutboxMessageSent,
   listOutboxMessages,
@@ -148,7 +149,12 @@ export interface OutboxDeliveryOptions {
   retryMaxMs?: number;
   /** SMTP connection, greeting and socket timeout. Default 30 s. The claim's lease is 4 times as long. */
   smtpTimeoutMs?: number;
+  /** How long the record of a sent message is kept (without its bodies). Default 30 days. */
+  keepSentMs?: number;
 }
+
+/** How often a worker deletes the records of messages sent long ago. */
+const HOUSEKEEPING_EVERY_MS = 3_600_000;
 
 /** What one pass of the worker did. */
 export interface DeliveryPass {
@@ -176,6 +182,7 @@ export class OutboxDelivery {
   private timer: NodeJS.Timeout | undefined;
   private passing: Promise<void> | undefined;
   private again = false;
+  private lastHousekeeping = 0;
 
   constructor(private readonly options: OutboxDeliveryOptions) {
     const timeout = options.smtpTimeoutMs ?? 30_000;
@@ -204,6 +211,7 @@ export class OutboxDelivery {
     }
     this.running = true;
     runningWorkers.add(this);
+    logger.info('outbox delivery started', { smtp: smtpEndpoint(this.options.smtpUrl!), interval_ms: this.intervalMs });
     if (this.options.changes && !this.listening) {
       this.listening = true;
       // a gap (the LISTEN connection dropped) may have hidden a nudge: look now
@@ -264,6 +272,7 @@ export class OutboxDelivery {
     if (!this.running || this.passing) return;
     this.again = false;
     this.passing = this.deliverDue()
+      .then(() => this.housekeeping())
       .then(
         () => undefined,
         (err: unknown) => {
@@ -319,6 +328,14 @@ export class OutboxDelivery {
     return true;
   }
 
+  /** At most hourly: the records of messages sent more than keepSentMs ago go (the outbox stays small). */
+  private async housekeeping(): Promise<void> {
+    if (Date.now() - this.lastHousekeeping < HOUSEKEEPING_EVERY_MS) return;
+    this.lastHousekeeping = Date.now();
+    const deleted = await deleteSentOutboxMessages(this.options.db, Math.ceil((this.options.keepSentMs ?? 30 * 24 * 3_600_000) / 1000));
+    if (deleted) logger.info('outbox: records of old sent messages deleted', { deleted });
+  }
+
   private retryDelaySeconds(attempts: number): number {
     const delay = Math.min(this.retryBaseMs * 2 ** Math.max(0, attempts - 1), this.retryMaxMs);
     return Math.max(0, (delay * (0.8 + Math.random() * 0.4)) / 1000);
@@ -337,6 +354,12 @@ export class OutboxDelivery {
       { queued_messages: queued },
     );
   }
+}
+
+/** The relay as a log line may name it: scheme, host and port, never the credentials. */
+function smtpEndpoint(smtpUrl: string): string {
+  const url = new URL(smtpUrl);
+  return `${url.protocol}//${url.host}`;
 }
 
 function domainOf(address: string): string {
