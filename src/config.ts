@@ -21,6 +21,12 @@ export interface Config {
   bodyLimitBytes: number;
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
   shutdownGraceMs: number;
+  /** DATABASE_STATEMENT_TIMEOUT_MS: a request's SQL statement running longer is cancelled (503 + Retry-After); 0 turns it off. PostgreSQL only. */
+  statementTimeoutMs: number;
+  /** HTTP_REQUEST_TIMEOUT_MS: a client has this long to send a whole request (headers and body), or its socket is closed. */
+  requestTimeoutMs: number;
+  /** HTTP_HEADERS_TIMEOUT_MS: ... and this long to send the headers (slow-header clients). */
+  headersTimeoutMs: number;
   /** DNS_RESOLVER: the DNS servers that check domain verification records; undefined = the system's. */
   dnsResolver: string[] | undefined;
   /** SMTP_URL: where email is sent (smtp:// or smtps://, credentials in it). Unset: email stays queued in the outbox. */
@@ -135,6 +141,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     bodyLimitBytes: 1024 * 1024,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5_000, 0, 600_000),
+    requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    // never past the request timeout: Node measures both from the request's first byte
+    headersTimeoutMs: Math.min(integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000), integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000)),
     dnsResolver: dnsResolver(env.DNS_RESOLVER),
     smtpUrl: smtpUrl(env.SMTP_URL),
     mailFrom: mailFrom(env.MAIL_FROM, publicUrl),

@@ -19,13 +19,17 @@ export interface Running {
 export async function start(config: Config): Promise<Running> {
   // before the database: without a key on PostgreSQL, refuse at once
   const secrets = secretBoxFor(config);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, listenUrl: config.listenUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, listenUrl: config.listenUrl, dataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs });
+  // Migrations may take longer than a request's statement may: on PostgreSQL they get connections without the timeout.
+  const migrator = database.kind === 'postgres' && config.statementTimeoutMs > 0 ? await openDatabase({ databaseUrl: config.databaseUrl, poolMax: 1 }) : database;
   try {
-    const ran = await migrateLatest(database.knex);
+    const ran = await migrateLatest(migrator.knex);
     if (ran.length) logger.info('migrations applied', { migrations: ran });
   } catch (err) {
     await database.close();
     throw err;
+  } finally {
+    if (migrator !== database) await migrator.close();
   }
   const services = createServices(database.knex, database.changes, secrets, { dnsResolver: config.dnsResolver });
   const app = createApp({ config, database, services });
@@ -34,6 +38,9 @@ export async function start(config: Config): Promise<Running> {
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+  // a client that sends its request slowly (or never finishes it) is cut off instead of holding a socket
+  server.requestTimeout = config.requestTimeoutMs;
+  server.headersTimeout = config.headersTimeoutMs;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

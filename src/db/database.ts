@@ -37,15 +37,13 @@ export interface DatabaseOptions {
   /** Connection pool size for PostgreSQL. */
   poolMax?: number;
   /**
-   * DATABASE_STATEMENT_TIMEOUT_MS: PostgreSQL cancels any statement running longer (57014, which
-   * every adapter answers 503 + Retry-After), so no request holds a connection for long. 0: none.
-   * PGlite runs in this process and has no timer to cancel with: it ignores the setting.
+   * DATABASE_STATEMENT_TIMEOUT_MS when serving: PostgreSQL cancels any statement running longer
+   * (57014, which every adapter answers 503 + Retry-After), so no request holds a connection for
+   * long. 0 or absent: none (migrations and the CLI). PGlite runs in this process and has no timer
+   * to cancel with: it ignores the setting.
    */
   statementTimeoutMs?: number;
 }
-
-/** The default of DATABASE_STATEMENT_TIMEOUT_MS. */
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 
 export function describeUrl(databaseUrl: string): string {
   const url = new URL(databaseUrl);
@@ -58,7 +56,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       // statements run prepared, named after their text (prepared.ts)
       client: PreparingPgClient,
       // statement_timeout is sent as a startup parameter: set on every connection, no extra round trip
-      connection: { connectionString: options.databaseUrl, statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS },
+      connection: { connectionString: options.databaseUrl, statement_timeout: options.statementTimeoutMs || false },
       pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: 5_000,
       // knex prints to the console by default; keep its messages in our JSON log lines
