@@ -10,6 +10,7 @@ import { decodeWebForm } from '../web/decode.js';
 import { webRouter } from '../web/web-router.js';
 import { invitationsRouter } from '../web/invitations-router.js';
 import { setInvitationLinkBase } from '../domain/invitations/invitation-messages.js';
+import { unavailableOf } from '../domain/faults.js';
 import { logger } from '../log.js';
 import { accessLog, requestContext } from './request-context.js';
 
@@ -53,6 +54,11 @@ export function createApp({ config, database, services }: AppDeps): Express {
   // Last resort: never Express's default handler, which prints stacks and may close the socket.
   const finalHandler: ErrorRequestHandler = (err, req, res, next) => {
     if (res.headersSent) return next(err);
+    const unavailable = unavailableOf(err); // a database fault: 503 + Retry-After, not 500
+    if (unavailable) {
+      res.set('Retry-After', String(unavailable.retryAfterSeconds));
+      return res.status(503).json({ errors: [{ message: unavailable.message }] });
+    }
     const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) logger.error('unhandled error', { err, method: req.method, path: req.path });
     res.status(status).json({ errors: [{ message: status === 500 ? 'Internal server error' : String(err.message) }] });

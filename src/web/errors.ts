@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { DomainError, RateLimited, Unavailable } from '../domain/errors.js';
+import { unavailableOf } from '../domain/faults.js';
 import { logger } from '../log.js';
 import { refusalPage } from './pages.js';
 
@@ -36,6 +37,7 @@ export function statusOf(err: DomainError, res: Response): number {
 
 export const webErrorHandler: ErrorRequestHandler = (err, req, res, next) => {
   if (res.headersSent) return next(err);
+  err = unavailableOf(err) ?? err; // a database fault outside a transaction: 503 + Retry-After, not 500
   if (err instanceof DomainError) return sendErrorPage(res, statusOf(err, res), TITLES[err.code], err.message);
   const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
   if (status === 500) logger.error('unhandled error', { err, method: req.method, path: req.path });

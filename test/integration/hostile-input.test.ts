@@ -352,6 +352,11 @@ describe('database faults answer 503 with Retry-After, never 500 or a hang', () 
       const rest = await fetch(`${url}/api/v4/teams`, { headers: { authorization: 'Bearer rc_api_x' } });
       expect(rest.status).toBe(503);
       expect(rest.headers.get('retry-after')).toBe('5');
+      const page = await fetch(`${url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url }, body: 'username=pat%40example.com&password=x' });
+      expect(page.status).toBe(503);
+      expect(page.headers.get('retry-after')).toBeTruthy();
+      const saml = await fetch(`${url}/sso/saml/acc_aaaaaaaaaaaaaaaaaaaa/metadata`);
+      expect(saml.status).toBe(503);
     } finally {
       server.close();
       await database.close();
