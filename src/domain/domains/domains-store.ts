@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import type { Queryable } from '../../db/database.js';
 import { isUniqueViolation, violatedConstraint } from '../../db/errors.js';
 import type { Page } from '../users/account-users-store.js';
@@ -76,8 +77,12 @@ export async function deleteDomain(q: Queryable, accountId: string, id: string):
  * counts), or undefined. For the rule that links a person at a verified domain (DESIGN rule 1).
  */
 export async function verifiedDomainOwner(q: Queryable, emailDomain: string): Promise<string | undefined> {
+  // Domains are stored in their ASCII form (xn--...), without a final dot.
+  let domain = emailDomain.trim().toLowerCase().replace(/\.$/, '');
+  if (/[^\x20-\x7e]/.test(domain)) domain = domainToASCII(domain);
+  if (domain === '' || domain.includes('\u0000')) return undefined;
   const row = (await q('account_domains')
-    .whereRaw('lower(domain) = lower(?)', [emailDomain.trim()])
+    .whereRaw('lower(domain) = ?', [domain])
     .whereNotNull('verified_at')
     .first('account_id')) as { account_id: string } | undefined;
   return row?.account_id;
