@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { createServices } from '../../src/domain/services.js';
 import { runCli, scratchEnvironment } from '../support/started-server.js';
+import { testSecrets } from '../support/test-app.js';
 import { TestIdp } from '../support/test-idp.js';
 
 let env: NodeJS.ProcessEnv;
@@ -24,7 +25,7 @@ afterAll(async () => {
 async function withServicesOfEnv<T>(work: (services: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
   const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
   try {
-    return await work(createServices(database.knex));
+    return await work(createServices(database.knex, undefined, testSecrets()));
   } finally {
     await database.close();
   }

@@ -344,13 +344,13 @@ describe('SSO-only accounts', () => {
     expect((await configure(account.ownerToken, { enforced: true })).status).toBe(200);
   });
 
-  it('refuses a non-admin password sign-in with 403 and a message to use SSO', async () => {
+  it('refuses a non-admin password sign-in exactly as a wrong password (the password is not confirmed)', async () => {
     const api = await app.request('POST', '/public/login', { json: { username: member.email, password: PASSWORD } });
-    expect(api.status).toBe(403);
-    expect(api.body.errors[0].message).toMatch(/single sign-on/i);
+    const wrong = await app.request('POST', '/public/login', { json: { username: member.email, password: 'not the password' } });
+    expect(api.status).toBe(401);
+    expect(api.body).toEqual(wrong.body);
     const page = await app.request('POST', '/login', { form: { username: member.email, password: PASSWORD } });
-    expect(page.status).toBe(403);
-    expect(page.text).toContain(`/sso/saml/${account.accountId}/login`);
+    expect(page.status).toBe(401);
     expect(page.cookie).toBeUndefined();
   });
 
