@@ -57,7 +57,6 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
  */
 export function normalizeDomain(value: string): string {
   if (value.length > 300) throw new Invalid('domain', `domain ${show(value)} is longer than 253 characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new Invalid('domain', 'domain must not contain control characters');
   let domain = value.trim().toLowerCase().replace(/\.$/, '');
   if (domain === '') throw new Invalid('domain', 'domain must not be empty: give a domain name such as example.com');
