@@ -73,7 +73,7 @@ export function webRouter(services: Services, config: Pick<Config, 'publicUrl' |
       return res.redirect(303, `/sso/saml/${encodeURIComponent(accountId)}/login${query}`);
     }
     // The same answer for every address without one, whether or not anyone has it.
-    sendLogin(res, 200, { notice: 'Single sign-on is not set up for that address: sign in with your password, or with SSO by account ID.', username: email, returnTo });
+    sendLogin(res, 200, { notice: 'Single sign-on is not set up for that address: sign in with your password, or with SSO by account ID.', username: email.length <= 320 ? email : undefined, returnTo });
   });
 
   router.post('/logout', async (req, res) => {
