@@ -74,6 +74,8 @@ export interface HomeView {
   accountId: string;
   method: string;
   roles: readonly string[];
+  /** Invitations from other accounts waiting for an answer. */
+  pendingInvitations: number;
 }
 
 export function homePage(me: HomeView): string {
@@ -82,6 +84,7 @@ export function homePage(me: HomeView): string {
     'Signed in',
     html`<p id="signed-in">You are signed in as <strong>${me.name}</strong>${me.email ? html` (${me.email})` : ''} to <strong>${me.accountName}</strong> (${me.accountId}) with ${how}.</p>
 <p>Roles: ${me.roles.length ? me.roles.join(', ') : 'none'}</p>
+${me.pendingInvitations ? html`<p class="notice" role="status" id="invitations"><a href="/invitations">${me.pendingInvitations === 1 ? 'An account has' : `${me.pendingInvitations} accounts have`} invited you: accept or decline</a></p>` : ''}
 <form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
   );
 }

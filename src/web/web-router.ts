@@ -99,6 +99,7 @@ export function webRouter(services: Services, config: Pick<Config, 'publicUrl' |
     }
     const member = await services.accountUsers.get(signedIn.ctx, signedIn.ctx.actor.accountUserId);
     const account = await services.accounts.get(signedIn.ctx);
+    const invitations = await services.invitations.listMine(signedIn.ctx);
     res.set('Cache-Control', 'no-store');
     res.type('html').send(
       homePage({
@@ -108,6 +109,7 @@ export function webRouter(services: Services, config: Pick<Config, 'publicUrl' |
         accountId: account.id,
         method: signedIn.method,
         roles: member.roles,
+        pendingInvitations: invitations.length,
       }),
     );
   });

@@ -188,7 +188,10 @@ describe('DELETE /api/v4/account_users/:id', () => {
     const team = await app.request('POST', '/api/v4/teams', { token: acme.token, body: { name: `T ${email}` } });
     const inAcme = await createMember({ emails_attributes: [{ email }] }, { member_team_ids: [team.body.id] });
     const inOther = await app.request('POST', '/api/v4/account_users', { token: other.token, body: newMember({ emails_attributes: [{ email }] }) });
-    expect(inOther.body.user_id).toBe(inAcme.user_id);
+    // Acme manages the person: Other's membership is an invitation until they accept it (issue 12)
+    expect(inOther.body.invited).toBe(true);
+    await app.services.invitations.acceptAsOperator(inOther.body.id);
+    expect((await app.request('GET', `/api/v4/account_users/${inOther.body.id}`, { token: other.token })).body.user_id).toBe(inAcme.user_id);
 
     expect((await app.request('DELETE', `/api/v4/account_users/${inAcme.id}`, { token: acme.token })).status).toBe(204);
     expect((await app.request('GET', `/api/v4/account_users/${inAcme.id}`, { token: acme.token })).status).toBe(404);

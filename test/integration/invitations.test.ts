@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCIM_URN, type ScimRequest, scimClient } from '../support/scim-client.js';
+import { startAuthApp } from '../support/auth-app.js';
+import { startTestDnsServer } from '../support/test-dns-server.js';
 import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 /**
@@ -217,5 +219,80 @@ describe('squatting: an address another account created first', () => {
     const signIn = await app.request('POST', '/public/login', { body: { username: address, password: 'bravo chose this 1', account_id: acme.accountId } });
     expect([401, 403]).toContain(signIn.status);
     expect(signIn.body.token).toBeUndefined();
+  });
+});
+
+describe('the invited person, signed in', () => {
+  it('sees the invitation, asks for the accept link, or declines it', async () => {
+    const auth = await startAuthApp();
+    try {
+      const acmeAuth = await auth.createAccount('Acme');
+      const person = await auth.createMember(acmeAuth.accountId);
+      const other = await auth.createAccount('Bravo Inc');
+      const scimBravo = (await auth.services.scimTokens.createAsOperator(other.accountId)).token;
+      const invited = await auth.request('POST', '/scim/v2/Users', { token: scimBravo, json: whatBravoSends(person.email) });
+      expect(invited.status).toBe(201);
+
+      const signIn = await auth.request('POST', '/login', {
+        form: { username: person.email, password: person.password, account_id: acmeAuth.accountId },
+        headers: { origin: auth.url },
+      });
+      expect(signIn.status).toBe(303);
+      const cookie = signIn.cookie!;
+      const home = await auth.request('GET', '/', { cookie });
+      expect(home.text).toContain('invited you');
+      const list = await auth.request('GET', '/invitations', { cookie });
+      expect(list.text).toContain('Bravo Inc');
+
+      const sent = await auth.request('POST', `/invitations/${invited.body.id}/send-link`, { cookie, headers: { origin: auth.url } });
+      expect(sent.status).toBe(200);
+      expect(sent.text).toContain(person.email);
+      const messages = await auth.database.knex('outbox_messages').where({ to_address: person.email, kind: 'invitation' }).count<{ n: number }[]>('* as n');
+      expect(Number(messages[0].n)).toBe(2);
+      // a form from another site changes nothing; neither does someone else's session
+      expect((await auth.request('POST', `/invitations/${invited.body.id}/decline`, { cookie, headers: { origin: 'https://evil.example' } })).status).toBe(403);
+      const owner = await auth.request('POST', '/login', { form: { username: acmeAuth.owner.email, password: acmeAuth.owner.password }, headers: { origin: auth.url } });
+      expect((await auth.request('POST', `/invitations/${invited.body.id}/decline`, { cookie: owner.cookie, headers: { origin: auth.url } })).status).toBe(404);
+
+      const declined = await auth.request('POST', `/invitations/${invited.body.id}/decline`, { cookie, headers: { origin: auth.url } });
+      expect(declined.status).toBe(200);
+      expect((await auth.request('GET', `/scim/v2/Users/${invited.body.id}`, { token: scimBravo })).status).toBe(404);
+    } finally {
+      await auth.stop();
+    }
+  });
+});
+
+describe('verified domains and joining', () => {
+  it('links at once a person at a domain the adding account verified; another account creating people there only invites', async () => {
+    const dns = await startTestDnsServer();
+    const withDns = await startTestApp({ dnsResolver: [dns.address] });
+    try {
+      const verifier = await withDns.createAccount('Verifier');
+      const elsewhere = await withDns.createAccount('Elsewhere');
+      const scimV = scimClient(withDns, (await withDns.services.scimTokens.createAsOperator(verifier.accountId)).token);
+      const scimE = scimClient(withDns, (await withDns.services.scimTokens.createAsOperator(elsewhere.accountId)).token);
+      const domain = `v${Date.now().toString(36)}${process.pid}.example.org`;
+      const added = await withDns.request('POST', '/api/v4/account/domains', { token: verifier.token, body: { domain } });
+      dns.setTxt(added.body.txt_record.name, [added.body.txt_record.value]);
+      expect((await withDns.request('POST', `/api/v4/account/domains/${added.body.id}/verify`, { token: verifier.token })).status).toBe(200);
+
+      // a new address at the verifier's domain, added by another account: an invitation, not a person it manages
+      const address = `ann@${domain}`;
+      const byElsewhere = await scimE('POST', '/Users', { ...whatBravoSends(address), password: 'elsewhere chose it 1' });
+      expect(byElsewhere.status).toBe(201);
+      expect(byElsewhere.body[ROLLCALL].invited).toBe(true);
+      const people = await withDns.database.knex('users').whereRaw('lower(user_name) = ?', [address]).select('managed_by_account_id', 'is_invitation', 'password_hash');
+      expect(people.filter((p: { is_invitation: boolean }) => !p.is_invitation).map((p: { managed_by_account_id: string | null }) => p.managed_by_account_id)).toEqual([null]);
+      expect(people.every((p: { password_hash: string | null }) => p.password_hash === null)).toBe(true);
+
+      // the verifier adds the same person: linked at once, with what it sends as an admin of that domain
+      const byVerifier = await scimV('POST', '/Users', whatBravoSends(address));
+      expect(byVerifier.status).toBe(201);
+      expect(byVerifier.body[ROLLCALL]?.invited).toBeUndefined();
+    } finally {
+      await withDns.stop();
+      await dns.stop();
+    }
   });
 });

@@ -144,9 +144,14 @@ describe('one person, one user (rule 1) and who writes the profile (rule 2)', ()
       body: { user_attributes: { name: 'Another Name', emails_attributes: [{ email: email.toUpperCase() }] }, roles: { admin: true } },
     });
     expect(inGlobex.status).toBe(201);
-    expect(inGlobex.body.user_id).toBe(inAcme.body.user_id);
-    expect(inGlobex.body.user.name).toBe('Original Name');
-    expect(inGlobex.body.roles.admin).toBe(true);
+    // Acme manages the person: Globex's membership is an invitation, showing only what Globex sent
+    expect(inGlobex.body.invited).toBe(true);
+    expect(inGlobex.body.user.name).toBe('Another Name');
+    await app.services.invitations.acceptAsOperator(inGlobex.body.id);
+    const linked = await app.request('GET', `/api/v4/account_users/${inGlobex.body.id}`, { token: globex.token });
+    expect(linked.body.user_id).toBe(inAcme.body.user_id);
+    expect(linked.body.user.name).toBe('Original Name');
+    expect(linked.body.roles.admin).toBe(true);
 
     const profileEdit = await app.request('PUT', `/api/v4/account_users/${inGlobex.body.id}`, {
       token: globex.token,

@@ -2,9 +2,7 @@ import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { findAccount } from '../accounts/accounts-store.js';
 import { consumeEmailProof, emailProofWrite, peekEmailProof, revokeEmailProofs } from '../auth/email-proofs.js';
-import type { Context } from '../context.js';
-import { newId } from '../ids.js';
-import { outboxMessageInsert } from '../notifications/outbox-store.js';
+import { outboxInsert } from '../notifications/outbox.js';
 import type { InvitedPerson } from './joining-rule.js';
 
 /**
@@ -27,9 +25,10 @@ export function setInvitationLinkBase(url: string): void {
  * The proof and the message, as writes for the statement (or transaction) that makes the
  * invitation: both are written with it or not at all.
  */
-export async function invitationMessageWrites(q: Queryable, ctx: Pick<Context, 'accountId'> & Partial<Context>, invitationId: string, person: InvitedPerson): Promise<Knex.QueryBuilder[]> {
-  const account = await findAccount(q, ctx.accountId);
-  const accountName = account?.name ?? ctx.accountId;
+export async function invitationMessageWrites(q: Queryable, accountId: string, invitationId: string, person: InvitedPerson): Promise<Knex.QueryBuilder[]> {
+  // a person without an address sees the invitation when they sign in (/invitations)
+  if (!person.address.includes('@')) return [];
+  const accountName = (await findAccount(q, accountId))?.name ?? accountId;
   const proof = emailProofWrite(q, { email: person.address, purpose: INVITATION_PROOF_PURPOSE, subjectId: invitationId, ttlSeconds: LINK_LIFETIME_SECONDS });
   const link = `${publicUrl}/invitations/confirm?token=${encodeURIComponent(proof.token)}`;
   const text = [
@@ -42,7 +41,7 @@ export async function invitationMessageWrites(q: Queryable, ctx: Pick<Context, '
   ].join('\n');
   return [
     proof.insert,
-    outboxMessageInsert(q, { id: newId('msg'), to_address: person.address, subject: `${accountName} invites you to join them on Rollcall`, text_body: text, html_body: null, kind: 'invitation', account_id: ctx.accountId }),
+    outboxInsert(q, { to: person.address, subject: `${accountName} invites you to join them on Rollcall`, text, kind: 'invitation', accountId }),
   ];
 }
 

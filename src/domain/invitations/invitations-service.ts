@@ -3,6 +3,7 @@ import { recordAudit } from '../audit/audit-service.js';
 import { type Channel, type Context, transact, type Trx } from '../context.js';
 import { Conflict, Forbidden, NotFound, show } from '../errors.js';
 import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedules-store.js';
+import { deliverQueuedSoon } from '../notifications/outbox.js';
 import { deleteMembership } from '../users/account-users-store.js';
 import { findPeopleByIdentity } from '../users/users-store.js';
 import { consumeInvitationProof, invitationMessageWrites, peekInvitationProof, revokeInvitationLinks } from './invitation-messages.js';
@@ -43,14 +44,16 @@ export class InvitationsService {
    */
   async sendConfirmation(ctx: Context, id: string): Promise<{ address: string }> {
     const userId = this.personOf(ctx);
-    return transact(this.db, async (trx) => {
+    const sent = await transact(this.db, async (trx) => {
       const invitation = await findInvitation(trx, id);
       if (!invitation || invitation.invited_user_id !== userId) throw new NotFound('invitation', id);
       const address = await primaryEmailOf(trx, userId);
       if (!address) throw new Conflict('You have no email address to send the confirmation to');
-      for (const write of await invitationMessageWrites(trx, { accountId: invitation.account_id, channel: ctx.channel, actor: ctx.actor, requestId: ctx.requestId }, id, { id: userId, address })) await write;
+      for (const write of await invitationMessageWrites(trx, invitation.account_id, id, { id: userId, address })) await write;
       return { address };
     });
+    deliverQueuedSoon();
+    return sent;
   }
 
   /** The signed-in person declines one of their invitations (no proof needed to say no). */

@@ -81,3 +81,54 @@ export async function primaryEmailOf(q: Queryable, userId: string): Promise<stri
   const row = (await q('user_emails').where({ user_id: userId, primary: true, of_invitation: false }).first('email')) as { email: string } | undefined;
   return row?.email;
 }
+
+/** What the joining rule needs to know of the identifiers an account sends (joining-rule.ts). */
+export interface Identification {
+  /** The people owning the user name or one of the emails, the one named by the user name first. */
+  people: JoiningPerson[];
+  /** The accounts that have verified the domain of any email sent. */
+  verifiersOfEmailsSent: string[];
+}
+
+export interface JoiningPerson {
+  id: string;
+  managed_by_account_id: string | null;
+  primary_email: string | null;
+  /** The account that has verified the domain of their primary email, if any. */
+  primary_domain_verifier: string | null;
+  /** The emails sent that are theirs. */
+  matched_emails: string[];
+}
+
+const domainOf = (email: string): string => email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+
+/**
+ * One statement: the people (never invitation copies) the identifiers belong to, with who may
+ * link them, and the verifiers of the domains of the emails sent. A left join from one row, so the
+ * verifiers come back when nobody matches too.
+ */
+export async function identifyForJoining(q: Queryable, userName: string | undefined, emails: readonly string[]): Promise<Identification> {
+  const lowered = [...new Set(emails.map((e) => e.toLowerCase()))];
+  const domains = [...new Set(lowered.filter((e) => e.includes('@')).map(domainOf))];
+  const result = (await q.raw(
+    `with matched as (
+       select u.id, null::text as email from users u where lower(u.user_name) = ? and not u.is_invitation
+       union all
+       select e.user_id, e.email from user_emails e where lower(e.email) = any(?::text[]) and not e.of_invitation
+     ), people as (
+       select u.id, u.managed_by_account_id, pe.email as primary_email,
+         (select d.account_id from account_domains d
+           where lower(d.domain) = lower(substring(pe.email from position('@' in pe.email) + 1)) and d.verified_at is not null) as primary_domain_verifier,
+         coalesce(array_agg(m.email) filter (where m.email is not null), '{}') as matched_emails,
+         bool_or(m.email is null) as by_name
+       from matched m join users u on u.id = m.id
+       left join user_emails pe on pe.user_id = u.id and pe."primary"
+       group by u.id, u.managed_by_account_id, pe.email
+     )
+     select coalesce((select json_agg(p order by p.by_name desc, p.id) from people p), '[]'::json) as people,
+       coalesce((select array_agg(d.account_id) from account_domains d where lower(d.domain) = any(?::text[]) and d.verified_at is not null), '{}') as verifiers`,
+    [(userName ?? '').toLowerCase(), lowered, domains],
+  )) as { rows: { people: (JoiningPerson & { by_name: boolean })[]; verifiers: string[] }[] };
+  const row = result.rows[0];
+  return { people: row.people.map(({ by_name: _byName, ...p }) => p), verifiersOfEmailsSent: row.verifiers };
+}

@@ -1,10 +1,8 @@
 import type { Queryable } from '../../db/database.js';
 import type { Context } from '../context.js';
-import { verifiedDomainOwner } from '../domains/domains-store.js';
 import { Conflict, show } from '../errors.js';
 import { findMembership, type MembershipRecord } from '../users/account-users-store.js';
-import type { IdentifiedPerson } from '../users/users-store.js';
-import { findMembershipIdOfPeople } from './invitations-store.js';
+import { findMembershipIdOfPeople, identifyForJoining, type JoiningPerson } from './invitations-store.js';
 
 /**
  * DESIGN rule 1, "one person, one user, joined with proof": what adding a provisioned userName or
@@ -22,32 +20,39 @@ export interface InvitedPerson {
 }
 
 export type Joining =
+  /** Nobody has these identifiers: a new person, managed by the account. */
+  | { kind: 'new' }
+  /**
+   * Nobody has them, but an email sent is at a domain another account has verified: the account
+   * may not create people there (the domain belongs to its verifier). The person is made, managed
+   * by no account, and the account's membership is an invitation they accept with proof.
+   */
+  | { kind: 'new-invited' }
   | { kind: 'already-member'; member: MembershipRecord }
-  | { kind: 'link'; person: IdentifiedPerson }
+  | { kind: 'link'; person: JoiningPerson }
   | { kind: 'invite'; person: InvitedPerson };
 
-const domainOf = (email: string | null): string | undefined => (email?.includes('@') ? email.slice(email.lastIndexOf('@') + 1).toLowerCase() : undefined);
+const isOperator = (ctx: Context): boolean => ctx.actor.type === 'system' && ctx.channel === 'cli';
 
-async function mayLink(q: Queryable, ctx: Context, person: IdentifiedPerson): Promise<boolean> {
-  if (ctx.actor.type === 'system' && ctx.channel === 'cli') return true; // the operator
-  if (person.managed_by_account_id === ctx.accountId) return true;
-  const domain = domainOf(person.primary_email);
-  return domain !== undefined && (await verifiedDomainOwner(q, domain)) === ctx.accountId;
+function mayLink(ctx: Context, person: JoiningPerson): boolean {
+  return isOperator(ctx) || person.managed_by_account_id === ctx.accountId || person.primary_domain_verifier === ctx.accountId;
 }
 
-/** `matches`: the people the identifiers sent belong to, the one named by the user name first (findPeopleByIdentity). */
-export async function joiningRule(q: Queryable, ctx: Context, matches: readonly IdentifiedPerson[]): Promise<Joining> {
-  const memberId = await findMembershipIdOfPeople(q, ctx.accountId, matches.map((m) => m.id));
-  if (memberId) return { kind: 'already-member', member: (await findMembership(q, ctx.accountId, memberId))! };
-  let linkable = true;
-  // one after the other: a transaction is one connection
-  for (const m of matches) linkable = linkable && (await mayLink(q, ctx, m));
-  if (linkable) {
-    // people this account may see: it may be told that its identifiers name two of them
-    if (matches.length > 1) throw new Conflict('the user_name and the emails given belong to different people', 'user_name');
-    return { kind: 'link', person: matches[0] };
+/** What adding a person with this user name and these emails does in the context's account. */
+export async function joiningRule(q: Queryable, ctx: Context, userName: string | undefined, emails: readonly string[]): Promise<Joining> {
+  const { people, verifiersOfEmailsSent } = await identifyForJoining(q, userName, emails);
+  if (people.length === 0) {
+    const claimedElsewhere = verifiersOfEmailsSent.some((account) => account !== ctx.accountId);
+    return claimedElsewhere && !isOperator(ctx) ? { kind: 'new-invited' } : { kind: 'new' };
   }
-  const person = matches[0];
+  const memberId = await findMembershipIdOfPeople(q, ctx.accountId, people.map((m) => m.id));
+  if (memberId) return { kind: 'already-member', member: (await findMembership(q, ctx.accountId, memberId))! };
+  if (people.every((m) => mayLink(ctx, m))) {
+    // people this account may see: it may be told that its identifiers name two of them
+    if (people.length > 1) throw new Conflict('the user_name and the emails given belong to different people', 'user_name');
+    return { kind: 'link', person: people[0] };
+  }
+  const person = people[0];
   return { kind: 'invite', person: { id: person.id, address: person.matched_emails[0] ?? person.primary_email ?? '' } };
 }
 

@@ -15,9 +15,10 @@ import {
   type AuditedMembershipUpdate, type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, type UpdateCompanion, updateMembership,
 } from './account-users-store.js';
 import { canEditProfile, hasProfileChanges, type NewPerson, planNewPerson, planProfileUpdate, type ProfileChanges, type ProfileUpdate, requireProfileEditor, storedPerson } from './profile.js';
-import { findPeopleByIdentity, newUserWrites, type UserRecord } from './users-store.js';
+import { newUserWrites, type UserRecord } from './users-store.js';
 import { alreadyMemberConflict, type InvitedPerson, joiningRule } from '../invitations/joining-rule.js';
 import { invitationMessageWrites } from '../invitations/invitation-messages.js';
+import { deliverQueuedSoon } from '../notifications/outbox.js';
 
 /** Use cases on account users (memberships): the person, their place in the account, their teams. */
 
@@ -94,41 +95,42 @@ export class AccountUsersService {
 
   async create(ctx: Context, input: CreateAccountUser): Promise<MembershipRecord> {
     requireAccountManager(ctx, 'add people to the account');
-    return retryLostCreateRace(() => atomically(this.db, createIsOneWrite(input), (q) => this.createIn(q, ctx, input)));
+    return sendingInvitation(await retryLostCreateRace(() => atomically(this.db, createIsOneWrite(input), (q) => this.createIn(q, ctx, input))));
   }
 
   /**
    * The create use case, in a caller's transaction, or on the database itself when
    * createIsOneWrite(input): a new person, their emails and phones, the membership, its audit event
-   * and the caller's `companions` are written by one statement; teams, when given, by more. Rule 1:
-   * a userName or email that already belongs to a person links that person into the account; never
-   * a second user.
+   * and the caller's `companions` are written by one statement; teams, when given, by more. Rule 1
+   * (invitations/joining-rule.ts): a userName or email that already belongs to a person never makes
+   * a second user; the person is linked when the account may, and invited otherwise.
    */
   async createIn(q: Queryable, ctx: Context, input: CreateAccountUser, companions: (accountUserId: string) => CompanionWrites = () => []): Promise<MembershipRecord> {
     const teamIds = input.membership?.team_ids ?? [];
     if (teamIds.length && !q.isTransaction) throw new Error('createIn: a create that sets teams writes more than once and needs a transaction');
     const emails = (input.user.emails?.items ?? []).map((e) => e.email).filter((e): e is string => typeof e === 'string');
     const userName = input.user.user_name ?? emails[0];
-    const matches = await findPeopleByIdentity(q, userName, emails);
-    // the new person (or invitation copy), written with the membership; a linked person is read back with it
+    const join = await joiningRule(q, ctx, userName, emails);
+    if (join.kind === 'already-member') throw alreadyMemberConflict(join.member, userName, emails);
+    // the new person (or the invitation's copy), written with the membership; a linked person is read back with it
     let person: NewPerson | undefined;
-    let userId: string;
+    // a person made for an invitation at a domain another account verified: managed by no account
+    let unclaimed: NewPerson | undefined;
     let invited: InvitedPerson | undefined;
-    if (matches.length === 0) {
+    if (join.kind === 'new') {
       person = await planNewPerson(ctx, input.user);
-      userId = person.row.id;
-    } else {
-      const join = await joiningRule(q, ctx, matches);
-      if (join.kind === 'already-member') throw alreadyMemberConflict(join.member, userName, emails);
-      if (join.kind === 'link') {
-        userId = join.person.id;
-      } else {
-        // Rule 1: a person this account may not link is invited; the account sees only what it sent.
-        person = await planNewPerson(ctx, input.user, { invitation: true });
-        userId = person.row.id;
+    } else if (join.kind !== 'link') {
+      // Rule 1: a person this account may not link is invited; the account sees only what it sent.
+      person = await planNewPerson(ctx, input.user, { invitation: true });
+      if (join.kind === 'invite') {
         invited = join.person;
+      } else {
+        const made = await planNewPerson(ctx, { ...input.user, password: undefined });
+        unclaimed = { ...made, row: { ...made.row, managed_by_account_id: null } };
+        invited = { id: made.row.id, address: made.emails.find((e) => e.primary)!.email };
       }
     }
+    const userId = join.kind === 'link' ? join.person.id : person!.row.id;
     const id = newId('au');
     const membership = input.membership ?? {};
     const roles = applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags);
@@ -137,9 +139,10 @@ export class AccountUsersService {
       q,
       { id, account_id: ctx.accountId, user_id: userId, roles, active, external_id: checkExternalId(membership.external_id) ?? null, enterprise: membership.enterprise ?? {}, ...(invited ? { invited_user_id: invited.id } : {}) },
       [
+        ...(unclaimed ? newUserWrites(q, unclaimed.row, unclaimed.emails, unclaimed.phones) : []),
         ...(person ? newUserWrites(q, person.row, person.emails, person.phones) : []),
         auditWith(q, ctx, { action: invited ? 'account_user.invite' : person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active, ...(invited ? { invited: true } : {}) } }),
-        ...(invited ? await invitationMessageWrites(q, ctx, id, invited) : []),
+        ...(invited ? await invitationMessageWrites(q, ctx.accountId, id, invited) : []),
         ...companions(id),
       ],
     );
@@ -297,6 +300,12 @@ export class AccountUsersService {
     if (missing) throw new Invalid('member_team_ids', `member_team_ids: team ${show(missing)} does not exist in this account`);
     return setTeamsOfMember(q, accountUserId, unique);
   }
+}
+
+/** An invitation made (and committed) has an email to send now: the outbox worker is told. */
+export function sendingInvitation<T extends { user: Pick<UserRecord, 'is_invitation'> }>(created: T): T {
+  if (created.user.is_invitation) deliverQueuedSoon();
+  return created;
 }
 
 /** Roles are a set: sorted, without repeats; flags grant (true) or take (false) one role each. */
