@@ -7,8 +7,8 @@ import { object, optString } from './params.js';
 /**
  * /public: what needs no credential. POST /public/login {"username", "password", "account_id"?}
  * answers a short-lived JWT for "Authorization: Bearer". The same answer for an unknown name and
- * a wrong password; 429 with Retry-After once failures pile up; 403 for a non-admin of an
- * SSO-only account.
+ * a wrong password, and for a right one that is not honoured (a non-admin of an SSO-only account,
+ * a password set by another account); 429 with Retry-After once failures pile up.
  */
 export function publicRouter(services: Services, options: { bodyLimitBytes: number }): Router {
   const router = Router();
