@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCIM_URN, type ScimRequest, scimClient } from '../support/scim-client.js';
 import { startAuthApp } from '../support/auth-app.js';
 import { startTestDnsServer } from '../support/test-dns-server.js';
+import { startTestSmtpServer, type TestSmtpServer } from '../support/test-smtp-server.js';
+import { OutboxDelivery } from '../../src/domain/notifications/outbox.js';
 import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 /**
@@ -17,15 +19,22 @@ let acme: TestAccount;
 let bravo: TestAccount;
 let scimA: ScimRequest;
 let scimB: ScimRequest;
+let smtp: TestSmtpServer;
+let mailer: OutboxDelivery;
 
 beforeAll(async () => {
   app = await startTestApp();
+  smtp = await startTestSmtpServer();
+  mailer = new OutboxDelivery({ db: app.database.knex, smtpUrl: smtp.url, mailFrom: 'Rollcall <no-reply@rollcall.test>' });
   acme = await app.createAccount('Acme');
   bravo = await app.createAccount('Bravo');
   scimA = scimClient(app, (await app.services.scimTokens.createAsOperator(acme.accountId)).token);
   scimB = scimClient(app, (await app.services.scimTokens.createAsOperator(bravo.accountId)).token);
 });
-afterAll(() => app?.stop());
+afterAll(async () => {
+  await app?.stop();
+  await smtp?.close();
+});
 
 /** A person account A creates: private data B must never see. */
 async function acmePerson() {
@@ -50,10 +59,12 @@ const whatBravoSends = (email: string) => ({
   emails: [{ value: email, type: 'work', primary: true }],
 });
 
-/** The link the invitation email carries (the message as queued for delivery). */
+/** The link in the invitation email, as a local SMTP server receives it from the outbox. */
 async function invitationLink(to: string): Promise<string> {
-  const row = (await app.database.knex('outbox_messages').where({ to_address: to, kind: 'invitation' }).orderBy('created_at', 'desc').first('text_body')) as { text_body: string } | undefined;
-  const link = /https?:\/\/\S+\/invitations\/confirm\?token=\S+/.exec(row?.text_body ?? '')?.[0];
+  await mailer.deliverDue();
+  const mail = await smtp.waitFor(to);
+  expect(mail.subject).toBe('Bravo invites you to join them on Rollcall');
+  const link = /https?:\/\/\S+\/invitations\/confirm\?token=\S+/.exec(mail.text)?.[0];
   if (!link) throw new Error(`no invitation message to ${to}`);
   return link;
 }
