@@ -110,6 +110,15 @@ describe('adding and verifying a domain', () => {
     expect(still.body).toMatchObject({ verified: false, verified_at: null });
   });
 
+  it('a value published with the quotes of a DNS form around it still verifies', async () => {
+    const domain = freshDomain('quoted');
+    const added = await app.request('POST', '/api/v4/account/domains', { token: acme.token, body: { domain } });
+    dns.setTxt(added.body.txt_record.name, [` "${added.body.txt_record.value}" `]);
+    const verified = await app.request('POST', `/api/v4/account/domains/${added.body.id}/verify`, { token: acme.token });
+    expect(verified.status).toBe(200);
+    expect(verified.body.verified).toBe(true);
+  });
+
   it('a DNS server that never answers gives a clear 503 within seconds, not a hang or a 500', async () => {
     const domain = freshDomain();
     const added = await app.request('POST', '/api/v4/account/domains', { token: acme.token, body: { domain } });

@@ -132,7 +132,7 @@ export class DomainsService {
     requireAccountManager(ctx, 'read domains');
     // An id newId cannot have made names nothing: no query (and a 10 KB "id" never reaches the database).
     const row = DOMAIN_ID.test(id) ? await transact(this.db, (trx) => findDomain(trx, ctx.accountId, id)) : undefined;
-    if (!row) throw new NotFound('domain', show(id));
+    if (!row) throw missing(id);
     return row;
   }
 
@@ -160,19 +160,20 @@ export class DomainsService {
     if (found.outcome === 'absent') {
       throw new Invalid('domain', `No TXT record was found at ${record.name}: publish a TXT record named ${record.name} with the value "${record.value}", then verify again (a new record may take some minutes to be seen)`);
     }
-    if (!found.values.some((v) => v.trim() === record.value)) {
+    // A value pasted with its quotes into a DNS provider's form is read without them.
+    if (!found.values.some((v) => v.trim().replace(/^"(.*)"$/, '$1') === record.value)) {
       const seen = found.values.slice(0, 5).map((v) => show(v)).join(', ') + (found.values.length > 5 ? `, and ${found.values.length - 5} more` : '');
       throw new Invalid('domain', `The TXT record at ${record.name} does not hold "${record.value}": found ${seen}`);
     }
     return transact(this.db, async (trx) => {
       const locked = await lockDomain(trx, ctx.accountId, id);
-      if (!locked) throw new NotFound('domain', id); // removed while DNS answered
+      if (!locked) throw missing(id); // removed while DNS answered
       if (locked.verified_at) return locked;
       const owner = await verifiedDomainOwner(trx, locked.domain);
       if (owner && owner !== ctx.accountId) throw verifiedElsewhere(locked.domain);
       const verified = await markDomainVerified(trx, ctx.accountId, id);
       if (verified === 'taken') throw verifiedElsewhere(locked.domain);
-      if (!verified) throw new NotFound('domain', id);
+      if (!verified) throw missing(id);
       await recordAudit(trx, ctx, { action: 'domain.verify', targetType: 'domain', targetId: id, changes: { domain: locked.domain, txt_record: record.name } });
       return verified;
     });
@@ -180,10 +181,10 @@ export class DomainsService {
 
   async remove(ctx: Context, id: string): Promise<void> {
     requireAccountManager(ctx, 'remove domains');
-    if (!DOMAIN_ID.test(id)) throw new NotFound('domain', show(id));
+    if (!DOMAIN_ID.test(id)) throw missing(id);
     await transact(this.db, async (trx) => {
       const removed = await deleteDomain(trx, ctx.accountId, id);
-      if (!removed) throw new NotFound('domain', id);
+      if (!removed) throw missing(id);
       await recordAudit(trx, ctx, { action: 'domain.remove', targetType: 'domain', targetId: id, changes: { domain: removed.domain, was_verified: removed.verified_at !== null } });
     });
   }
@@ -226,6 +227,11 @@ export class DomainsService {
   static operator(accountId: string): Context {
     return { accountId, actor: { type: 'system' }, channel: 'cli' };
   }
+}
+
+/** Not found, in the same words whether the id is another account's or could never be one. */
+function missing(id: string): NotFound {
+  return new NotFound('domain', DOMAIN_ID.test(id) ? id : show(id));
 }
 
 function verifiedElsewhere(domain: string): Conflict {
