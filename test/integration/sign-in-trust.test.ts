@@ -1,6 +1,9 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setAccountOwner } from '../../src/domain/accounts/accounts-store.js';
+import { bumpMembershipVersion } from '../../src/domain/users/account-users-store.js';
 import { type AuthApp, type AuthResult, PASSWORD, readAuthnRequest, startAuthApp } from '../support/auth-app.js';
+import { onPostgres, waitForLockWaiters } from '../support/test-database.js';
 import { uniqueEmail } from '../support/test-app.js';
 import { type ResponseOptions, TestIdp } from '../support/test-idp.js';
 
@@ -180,6 +183,28 @@ describe('inside one account', () => {
     // the operator's CLI mints for anyone, audited as the operator
     const operator = await app.services.apiTokens.createAsOperator(plain.accountUserId);
     expect((await auditOf(account.ownerToken, operator.id)).find((e) => e.action === 'api_token.create')).toMatchObject({ actor: { type: 'system', id: null }, channel: 'cli' });
+  });
+
+  it.runIf(onPostgres())('a SCIM deactivation that read the member before a transfer made them owner is sent back and refused (409)', async () => {
+    const raced = await app.createAccount('Race');
+    const next = await app.createMember(raced.accountId, ['admin']);
+    const token = await scimToken(raced.accountId);
+    const transfer = await app.database.knex.transaction();
+    try {
+      // what OwnershipService.transfer writes, held open while the PATCH reads and then waits for the member's row
+      await setAccountOwner(transfer, raced.accountId, next.accountUserId);
+      await bumpMembershipVersion(transfer, raced.accountId, next.accountUserId);
+      const pending = scim(token, 'PATCH', `/Users/${next.accountUserId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] });
+      await waitForLockWaiters(app.database.knex);
+      await transfer.commit();
+      const res = await pending;
+      expect(res.status).toBe(409);
+      expect(JSON.stringify(res.body)).toContain('transfer_ownership');
+    } finally {
+      if (!transfer.isCompleted()) await transfer.rollback();
+    }
+    const owner = await app.request('GET', `/api/v4/account_users/${next.accountUserId}`, { token: raced.ownerToken });
+    expect(owner.body.active).toBe(true);
   });
 
   it('after the owner transfers ownership, the former owner can be demoted', async () => {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-service.js';
 import { type Context, transact } from '../context.js';
 import { Forbidden, Invalid, NotFound, show } from '../errors.js';
-import { lockMembership } from '../users/account-users-store.js';
+import { bumpMembershipVersion, lockMembership } from '../users/account-users-store.js';
 import { type AccountRow, findAccount, lockAccount, setAccountOwner } from './accounts-store.js';
 
 /**
@@ -29,6 +29,9 @@ export class OwnershipService {
       if (!target.active) throw new Invalid(field, `${field}: account user ${show(toAccountUserId)} is deactivated; only an active admin can own the account`);
       if (!target.roles.includes('admin')) throw new Invalid(field, `${field}: account user ${show(toAccountUserId)} is not an admin; grant the admin role first`);
       await setAccountOwner(trx, ctx.accountId, target.id);
+      // A write that read the new owner before this (without a lock) must not deactivate or demote
+      // them once this commits: the new version sends it back to read them again.
+      await bumpMembershipVersion(trx, ctx.accountId, target.id);
       await recordAudit(trx, ctx, { action: 'account.transfer_ownership', targetType: 'account', targetId: ctx.accountId, changes: { owner_account_user_id: { from: fromOwner, to: target.id } } });
       return (await findAccount(trx, ctx.accountId))!;
     });

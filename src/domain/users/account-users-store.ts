@@ -313,3 +313,13 @@ export async function lockMembershipsShared(q: Queryable, accountId: string, ids
   if (ids.length === 0) return [];
   return (await q('account_users').where({ account_id: accountId }).whereIn('id', ids).orderBy('id').forShare().select('id', 'active')) as Pick<MembershipRow, 'id' | 'active'>[];
 }
+
+/**
+ * Moves the membership to a new version without changing it, inside a transaction that holds its
+ * row: a write that read the member before (a version-checked SCIM write) then finds the version
+ * changed, reads again and is decided against what this transaction committed (an ownership
+ * transfer: the new owner's standing is then checked, owner-rules.ts).
+ */
+export async function bumpMembershipVersion(q: Queryable, accountId: string, id: string): Promise<void> {
+  await q('account_users').where({ account_id: accountId, id }).update({ version: q.raw('version + 1'), updated_at: q.fn.now() });
+}
