@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
-import { findAccount } from '../accounts/accounts-store.js';
 import { consumeEmailProof, emailProofWrite, peekEmailProof, revokeEmailProofs } from '../auth/email-proofs.js';
 import { outboxInsert } from '../notifications/outbox.js';
 import type { InvitedPerson } from './joining-rule.js';
@@ -25,10 +24,10 @@ export function setInvitationLinkBase(url: string): void {
  * The proof and the message, as writes for the statement (or transaction) that makes the
  * invitation: both are written with it or not at all.
  */
-export async function invitationMessageWrites(q: Queryable, accountId: string, invitationId: string, person: InvitedPerson): Promise<Knex.QueryBuilder[]> {
+export function invitationMessageWrites(q: Queryable, account: { id: string; name: string }, invitationId: string, person: InvitedPerson): Knex.QueryBuilder[] {
   // a person without an address sees the invitation when they sign in (/invitations)
   if (!person.address.includes('@')) return [];
-  const accountName = (await findAccount(q, accountId))?.name ?? accountId;
+  const accountName = account.name;
   const proof = emailProofWrite(q, { email: person.address, purpose: INVITATION_PROOF_PURPOSE, subjectId: invitationId, ttlSeconds: LINK_LIFETIME_SECONDS });
   const link = `${publicUrl}/invitations/confirm?token=${encodeURIComponent(proof.token)}`;
   const text = [
@@ -41,7 +40,7 @@ export async function invitationMessageWrites(q: Queryable, accountId: string, i
   ].join('\n');
   return [
     proof.insert,
-    outboxInsert(q, { to: person.address, subject: `${accountName} invites you to join them on Rollcall`, text, kind: 'invitation', accountId }),
+    outboxInsert(q, { to: person.address, subject: `${accountName} invites you to join them on Rollcall`, text, kind: 'invitation', accountId: account.id }),
   ];
 }
 

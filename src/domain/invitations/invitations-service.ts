@@ -49,7 +49,7 @@ export class InvitationsService {
       if (!invitation || invitation.invited_user_id !== userId) throw new NotFound('invitation', id);
       const address = await primaryEmailOf(trx, userId);
       if (!address) throw new Conflict('You have no email address to send the confirmation to');
-      for (const write of await invitationMessageWrites(trx, invitation.account_id, id, { id: userId, address })) await write;
+      for (const write of invitationMessageWrites(trx, { id: invitation.account_id, name: invitation.account_name }, id, { id: userId, address })) await write;
       return { address };
     });
     deliverQueuedSoon();

@@ -2,15 +2,6 @@ import type { Queryable } from '../../db/database.js';
 
 /** The only place that runs SQL on invitations: memberships whose invited_user_id is set (migration 014). */
 
-/** A membership of the account held by one of these people, or an invitation of one of them. */
-export async function findMembershipIdOfPeople(q: Queryable, accountId: string, personIds: readonly string[]): Promise<string | undefined> {
-  const row = (await q('account_users')
-    .where('account_id', accountId)
-    .andWhere((w) => w.whereRaw('user_id = any(?::text[])', [[...personIds]]).orWhereRaw('invited_user_id = any(?::text[])', [[...personIds]]))
-    .first('id')) as { id: string } | undefined;
-  return row?.id;
-}
-
 /** A pending invitation as the invited person (and the operator) sees it. */
 export interface InvitationRow {
   id: string;
@@ -88,6 +79,8 @@ export interface Identification {
   people: JoiningPerson[];
   /** The accounts that have verified the domain of any email sent. */
   verifiersOfEmailsSent: string[];
+  /** The adding account's name, for the invitation's email. */
+  accountName: string;
 }
 
 export interface JoiningPerson {
@@ -98,16 +91,19 @@ export interface JoiningPerson {
   primary_domain_verifier: string | null;
   /** The emails sent that are theirs. */
   matched_emails: string[];
+  /** Their membership of the adding account, or the invitation of them there, if any. */
+  membership_id: string | null;
 }
 
 const domainOf = (email: string): string => email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 
 /**
- * One statement: the people (never invitation copies) the identifiers belong to, with who may
- * link them, and the verifiers of the domains of the emails sent. A left join from one row, so the
- * verifiers come back when nobody matches too.
+ * One statement, whatever the answer (so that an address nobody has and one that belongs to
+ * someone elsewhere cost the same): the people (never invitation copies) the identifiers belong
+ * to, with who may link them and whether they are already in the account, the verifiers of the
+ * domains of the emails sent, and the account's name.
  */
-export async function identifyForJoining(q: Queryable, userName: string | undefined, emails: readonly string[]): Promise<Identification> {
+export async function identifyForJoining(q: Queryable, accountId: string, userName: string | undefined, emails: readonly string[]): Promise<Identification> {
   const lowered = [...new Set(emails.map((e) => e.toLowerCase()))];
   const domains = [...new Set(lowered.filter((e) => e.includes('@')).map(domainOf))];
   const result = (await q.raw(
@@ -120,15 +116,17 @@ export async function identifyForJoining(q: Queryable, userName: string | undefi
          (select d.account_id from account_domains d
            where lower(d.domain) = lower(substring(pe.email from position('@' in pe.email) + 1)) and d.verified_at is not null) as primary_domain_verifier,
          coalesce(array_agg(m.email) filter (where m.email is not null), '{}') as matched_emails,
+         (select au.id from account_users au where au.account_id = ? and (au.user_id = u.id or au.invited_user_id = u.id) limit 1) as membership_id,
          bool_or(m.email is null) as by_name
        from matched m join users u on u.id = m.id
        left join user_emails pe on pe.user_id = u.id and pe."primary"
        group by u.id, u.managed_by_account_id, pe.email
      )
      select coalesce((select json_agg(p order by p.by_name desc, p.id) from people p), '[]'::json) as people,
-       coalesce((select array_agg(d.account_id) from account_domains d where lower(d.domain) = any(?::text[]) and d.verified_at is not null), '{}') as verifiers`,
-    [(userName ?? '').toLowerCase(), lowered, domains],
-  )) as { rows: { people: (JoiningPerson & { by_name: boolean })[]; verifiers: string[] }[] };
+       coalesce((select array_agg(d.account_id) from account_domains d where lower(d.domain) = any(?::text[]) and d.verified_at is not null), '{}') as verifiers,
+       (select a.name from accounts a where a.id = ?) as account_name`,
+    [(userName ?? '').toLowerCase(), lowered, accountId, domains, accountId],
+  )) as { rows: { people: (JoiningPerson & { by_name: boolean })[]; verifiers: string[]; account_name: string }[] };
   const row = result.rows[0];
-  return { people: row.people.map(({ by_name: _byName, ...p }) => p), verifiersOfEmailsSent: row.verifiers };
+  return { people: row.people.map(({ by_name: _byName, ...p }) => p), verifiersOfEmailsSent: row.verifiers, accountName: row.account_name };
 }

@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/database.js';
 import type { Context } from '../context.js';
 import { Conflict, show } from '../errors.js';
 import { findMembership, type MembershipRecord } from '../users/account-users-store.js';
-import { findMembershipIdOfPeople, identifyForJoining, type JoiningPerson } from './invitations-store.js';
+import { identifyForJoining, type JoiningPerson } from './invitations-store.js';
 
 /**
  * DESIGN rule 1, "one person, one user, joined with proof": what adding a provisioned userName or
@@ -32,6 +32,9 @@ export type Joining =
   | { kind: 'link'; person: JoiningPerson }
   | { kind: 'invite'; person: InvitedPerson };
 
+/** The rule's answer, with the adding account's name (for an invitation's email). */
+export type JoiningAnswer = Joining & { accountName: string };
+
 const isOperator = (ctx: Context): boolean => ctx.actor.type === 'system' && ctx.channel === 'cli';
 
 function mayLink(ctx: Context, person: JoiningPerson): boolean {
@@ -39,13 +42,17 @@ function mayLink(ctx: Context, person: JoiningPerson): boolean {
 }
 
 /** What adding a person with this user name and these emails does in the context's account. */
-export async function joiningRule(q: Queryable, ctx: Context, userName: string | undefined, emails: readonly string[]): Promise<Joining> {
-  const { people, verifiersOfEmailsSent } = await identifyForJoining(q, userName, emails);
+export async function joiningRule(q: Queryable, ctx: Context, userName: string | undefined, emails: readonly string[]): Promise<JoiningAnswer> {
+  const { people, verifiersOfEmailsSent, accountName } = await identifyForJoining(q, ctx.accountId, userName, emails);
+  return { ...(await decide(q, ctx, people, verifiersOfEmailsSent)), accountName };
+}
+
+async function decide(q: Queryable, ctx: Context, people: readonly JoiningPerson[], verifiersOfEmailsSent: readonly string[]): Promise<Joining> {
   if (people.length === 0) {
     const claimedElsewhere = verifiersOfEmailsSent.some((account) => account !== ctx.accountId);
     return claimedElsewhere && !isOperator(ctx) ? { kind: 'new-invited' } : { kind: 'new' };
   }
-  const memberId = await findMembershipIdOfPeople(q, ctx.accountId, people.map((m) => m.id));
+  const memberId = people.find((p) => p.membership_id)?.membership_id;
   if (memberId) return { kind: 'already-member', member: (await findMembership(q, ctx.accountId, memberId))! };
   if (people.every((m) => mayLink(ctx, m))) {
     // people this account may see: it may be told that its identifiers name two of them

@@ -142,7 +142,7 @@ export class AccountUsersService {
         ...(unclaimed ? newUserWrites(q, unclaimed.row, unclaimed.emails, unclaimed.phones) : []),
         ...(person ? newUserWrites(q, person.row, person.emails, person.phones) : []),
         auditWith(q, ctx, { action: invited ? 'account_user.invite' : person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active, ...(invited ? { invited: true } : {}) } }),
-        ...(invited ? await invitationMessageWrites(q, ctx.accountId, id, invited) : []),
+        ...(invited ? invitationMessageWrites(q, { id: ctx.accountId, name: join.accountName }, id, invited) : []),
         ...companions(id),
       ],
     );
