@@ -26,7 +26,10 @@ export interface JwtClaims {
   accountId: string;
   /** How the holder signed in; only passwords issue JWTs today. */
   method: 'password';
-  /** When the token was issued, in milliseconds (iat is in whole seconds): compared with a deactivation. */
+  /**
+   * When the sign-in behind the token happened, in milliseconds on the database's clock (iat is in
+   * whole seconds, on this process's): compared with a deactivation (credentials_not_before).
+   */
   issuedAtMs?: number;
 }
 
@@ -54,7 +57,7 @@ export class JwtKeys {
   async issue(claims: JwtClaims): Promise<{ token: string; expiresIn: number }> {
     const key = await this.currentKey();
     const now = Date.now();
-    const token = await new SignJWT({ acc: claims.accountId, amr: [claims.method === 'password' ? 'pwd' : claims.method], iat_ms: now })
+    const token = await new SignJWT({ acc: claims.accountId, amr: [claims.method === 'password' ? 'pwd' : claims.method], iat_ms: claims.issuedAtMs ?? now })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.id })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)

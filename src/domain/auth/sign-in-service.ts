@@ -141,18 +141,20 @@ export class SignInService {
         return { refused: err };
       }
       await clearFailedSignIns(trx, subject, address);
-      await touchLastSignIn(trx, membership.user_id);
+      const signedInAt = await touchLastSignIn(trx, membership.user_id);
       const ctx = this.memberContext(membership, input.channel, input.requestId, 'password');
       const session = issue === 'session' ? await this.openSession(trx, membership, 'password', input.clientAddress) : undefined;
       await recordAudit(trx, ctx, { action: 'sign_in', targetType: 'account_user', targetId: membership.account_user_id, changes: { method: 'password', credential: issue } });
-      return { membership, session };
+      return { membership, session, signedInAt };
     });
     if ('refused' in outcome) throw outcome.refused;
-    const { membership, session } = outcome;
+    const { membership, session, signedInAt } = outcome;
     // The JWT is signed after the commit: its key may have to be read or created (never inside another transaction).
     const credential: IssuedCredential = session ?? {
       kind: 'jwt',
-      ...(await this.jwt.issue({ accountUserId: membership.account_user_id, accountId: membership.account_id, method: 'password' })),
+      // issuedAtMs on the database's clock: this transaction saw the membership active, so it began
+      // after any deactivation it outlived, whatever this process's clock says
+      ...(await this.jwt.issue({ accountUserId: membership.account_user_id, accountId: membership.account_id, method: 'password', issuedAtMs: signedInAt.getTime() })),
     };
     return { membership, credential };
   }

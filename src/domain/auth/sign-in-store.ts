@@ -92,6 +92,8 @@ export async function findMemberByNameId(q: Queryable, accountId: string, nameId
     .first()) as SignInMembership | undefined;
 }
 
-export async function touchLastSignIn(q: Queryable, userId: string): Promise<void> {
-  await q('users').where({ id: userId }).update({ last_sign_in_at: q.fn.now() });
+/** Answers the sign-in's time on the database's clock (the clock credentials_not_before is on). */
+export async function touchLastSignIn(q: Queryable, userId: string): Promise<Date> {
+  const [row] = (await q('users').where({ id: userId }).update({ last_sign_in_at: q.fn.now() }).returning('last_sign_in_at')) as { last_sign_in_at: Date }[];
+  return new Date(row.last_sign_in_at);
 }
