@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setAccountOwner } from '../../src/domain/accounts/accounts-store.js';
 import { bumpMembershipVersion } from '../../src/domain/users/account-users-store.js';
 import { type AuthApp, type AuthResult, PASSWORD, readAuthnRequest, startAuthApp } from '../support/auth-app.js';
+import { runCli } from '../support/started-server.js';
 import { onPostgres, waitForLockWaiters } from '../support/test-database.js';
 import { uniqueEmail } from '../support/test-app.js';
 import { type ResponseOptions, TestIdp } from '../support/test-idp.js';
@@ -101,6 +102,17 @@ describe('deactivation is final for the credentials issued before it', () => {
 });
 
 describe('secrets at rest', () => {
+  it('rollcall serve refuses PostgreSQL without ROLLCALL_SECRET_KEYS, in one line that says what to do', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: 'postgres://rollcall@127.0.0.1:1/never-reached', PORT: '0', LOG_LEVEL: 'warn' };
+    delete env.ROLLCALL_SECRET_KEYS;
+    delete env.DATA_DIR;
+    const result = await runCli(['serve'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('ROLLCALL_SECRET_KEYS is required with DATABASE_URL');
+    expect(result.stderr).toContain('openssl rand -base64 32');
+  });
+
   it('stores JWT signing keys sealed: the column value of a database dump forges no token', async () => {
     const member = await app.createMember(acme.accountId, ['admin']);
     const genuine = await login({ username: member.email, password: PASSWORD });
