@@ -18,8 +18,9 @@ export type Actor =
       roles: readonly Role[];
       /**
        * How the member proved who they are on this request: a session or JWT of a password or SAML
-       * sign-in, or an API token. A SAML sign-in is the account's IdP vouching: it does not reach
-       * the profile of a person that account does not manage (profile.ts canEditProfile).
+       * sign-in, or an API token. Only a password sign-in reaches the person's own profile through
+       * an account that does not manage them (profile.ts canEditProfile): a SAML sign-in is that
+       * account's IdP vouching, and a token may have been minted in such a session.
        */
       method?: 'password' | 'saml' | 'api_token';
     }

@@ -365,6 +365,11 @@ describe('IdPs sign in only their own people; invited members never sign in', ()
     expect(saml.status).toBe(303);
     const change = await app.request('PATCH', `/api/v4/users/${ada.userId}`, { cookie: saml.cookie, json: { name: 'Changed by Bravo' } });
     expect(change.status).toBe(403);
+    // nor can a token minted in that session
+    const me = await app.request('GET', '/api/v4/me', { cookie: saml.cookie });
+    const minted = await app.request('POST', `/api/v4/account_users/${me.body.account_user.id}/api_tokens`, { cookie: saml.cookie, json: {}, headers: { origin: app.url } });
+    expect(minted.status).toBe(201);
+    expect((await app.request('PATCH', `/api/v4/users/${ada.userId}`, { token: minted.body.token, json: { name: 'Changed by token' } })).status).toBe(403);
     const own = await login({ username: ada.email, password: PASSWORD, account_id: acme.accountId });
     const byHerself = await app.request('PATCH', `/api/v4/users/${ada.userId}`, { token: own.body.token, json: { name: 'Ada herself' } });
     expect(byHerself.status).toBe(200);

@@ -56,8 +56,10 @@ export function hasProfileChanges(changes: ProfileChanges | undefined): boolean 
  * Another account's admins and IdP manage only the membership.
  */
 export function canEditProfile(ctx: Context, user: Pick<UserRecord, 'id' | 'managed_by_account_id'>): boolean {
-  // A SAML sign-in is that account's IdP vouching: it reaches only the profiles that account manages.
-  if (ctx.actor.type === 'account_user' && ctx.actor.method === 'saml' && user.managed_by_account_id !== ctx.accountId) return false;
+  // Through an account that does not manage them, a person edits their own profile only after
+  // proving who they are with their password: a SAML sign-in is that account's IdP vouching (it
+  // reaches only the people it manages), and an API token may have been minted in such a session.
+  if (ctx.actor.type === 'account_user' && ctx.actor.method !== 'password' && user.managed_by_account_id !== ctx.accountId) return false;
   if (ctx.actor.type === 'account_user' && ctx.actor.userId === user.id) return true;
   if (ctx.actor.type === 'account_user' && !ctx.actor.roles.includes('admin')) return false;
   return user.managed_by_account_id === ctx.accountId;
