@@ -31,7 +31,7 @@ export async function start(config: Config): Promise<Running> {
   } finally {
     if (migrator !== database) await migrator.close();
   }
-  const services = createServices(database.knex, database.changes, secrets, { dnsResolver: config.dnsResolver });
+  const services = createServices(database.knex, database.changes, secrets, { dnsResolver: config.dnsResolver, rateLimits: config.rateLimits });
   const app = createApp({ config, database, services });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -69,6 +69,7 @@ export async function start(config: Config): Promise<Running> {
       await drained;
       clearTimeout(timer);
       await outboxStopped;
+      services.rateLimits.stop();
       await database.close();
       logger.info('stopped');
     })());

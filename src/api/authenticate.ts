@@ -30,6 +30,7 @@ export function authenticateApiToken(services: Services): RequestHandler {
     } else {
       throw new Unauthenticated('Send an API token (or a JWT from POST /public/login) as "Authorization: Bearer <token>"');
     }
+    services.rateLimits.take(signedIn.ctx);
     res.locals.ctx = signedIn.ctx;
     res.locals.signedIn = signedIn;
     next();

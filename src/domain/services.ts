@@ -16,6 +16,7 @@ import { TeamsService } from './teams/teams-service.js';
 import { AccountUsersService } from './users/account-users-service.js';
 import { UsersService } from './users/users-service.js';
 import { InvitationsService } from './invitations/invitations-service.js';
+import { NO_RATE_LIMITS, type RateLimitRules, RateLimits } from './limits/rate-limits.js';
 
 /**
  * The domain's use cases, wired once per process over one database. Every adapter takes these.
@@ -41,12 +42,16 @@ export interface Services {
   domains: DomainsService;
   /** Invitations a person answers (rule 1). */
   invitations: InvitationsService;
+  /** Request limits per SCIM token and per member. */
+  rateLimits: RateLimits;
 }
 
 /** What some services take from configuration. */
 export interface ServicesOptions {
   /** DNS servers for domain verification (DNS_RESOLVER); unset = the system's. */
   dnsResolver?: readonly string[];
+  /** RATE_LIMIT_SCIM and RATE_LIMIT_API; none when unset (one-off commands, tests that do not test them). */
+  rateLimits?: RateLimitRules;
 }
 
 export function createServices(db: Knex, changes?: ChangeFeed, secrets?: SecretBox, options: ServicesOptions = {}): Services {
@@ -69,5 +74,6 @@ export function createServices(db: Knex, changes?: ChangeFeed, secrets?: SecretB
     ownership: new OwnershipService(db),
     domains: new DomainsService(db, { dnsServers: options.dnsResolver }),
     invitations: new InvitationsService(db),
+    rateLimits: new RateLimits(db, options.rateLimits ?? NO_RATE_LIMITS),
   };
 }

@@ -72,7 +72,9 @@ export function scimRouter(services: Services, options: ScimRouterOptions): Rout
     const header = req.get('authorization') ?? '';
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? (/^\S+$/.test(header) ? header : '');
     if (!token) throw new ScimError(401, undefined, 'Send the SCIM token as "Authorization: Bearer <token>"');
-    res.locals.scimCtx = await services.scimTokens.authenticate(token, res.locals.requestId as string | undefined);
+    const ctx = await services.scimTokens.authenticate(token, res.locals.requestId as string | undefined);
+    services.rateLimits.take(ctx);
+    res.locals.scimCtx = ctx;
     next();
   };
   router.use(authenticate);

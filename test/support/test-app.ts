@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../../src/db/database.js';
 import { SecretBox } from '../../src/domain/auth/secret-box.js';
-import { createServices, type Services } from '../../src/domain/services.js';
+import { createServices, type Services, type ServicesOptions } from '../../src/domain/services.js';
 import { createApp } from '../../src/http/app.js';
 import { openTestDatabase } from './test-database.js';
 
@@ -40,9 +40,9 @@ let counter = 0;
 export const uniqueEmail = (label = 'person'): string => `${label}.${process.pid}.${Date.now().toString(36)}.${counter++}@example.com`;
 
 /** The real app on a real database (PGlite, or PostgreSQL with TEST_DATABASE_URL), on an ephemeral port. */
-export async function startTestApp(options: { dnsResolver?: readonly string[] } = {}): Promise<TestApp> {
+export async function startTestApp(options: Pick<ServicesOptions, 'dnsResolver' | 'rateLimits'> = {}): Promise<TestApp> {
   const database = await openTestDatabase();
-  const services = createServices(database.knex, database.changes, testSecrets(), { dnsResolver: options.dnsResolver });
+  const services = createServices(database.knex, database.changes, testSecrets(), options);
   const app = createApp({ config: { bodyLimitBytes: 1024 * 1024, publicUrl: 'http://127.0.0.1' }, database, services });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
