@@ -27,7 +27,11 @@ function substitute(value: unknown, ids: Map<string, string>): unknown {
   return value;
 }
 
-export async function runBulk(base: Omit<ScimCall, 'body' | 'query' | 'ifMatch' | 'ifNoneMatch'>, body: unknown): Promise<Json> {
+/**
+ * `clientGone`: aborted when the client's connection closes (it went away, or shutdown closed it
+ * once its grace ran out): no further operation starts, and none is left half-done (each is atomic).
+ */
+export async function runBulk(base: Omit<ScimCall, 'body' | 'query' | 'ifMatch' | 'ifNoneMatch'>, body: unknown, clientGone?: AbortSignal): Promise<Json> {
   if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', 'The request body must be a BulkRequest message');
   const schemas = body.schemas;
   if (schemas !== undefined && (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === URN.bulkRequest.toLowerCase()))) {
@@ -46,6 +50,12 @@ export async function runBulk(base: Omit<ScimCall, 'body' | 'query' | 'ifMatch' 
   let errors = 0;
   for (const [index, raw] of operations.entries()) {
     if (failOnErrors !== undefined && errors >= failOnErrors) break;
+    if (index > 0) {
+      // Between operations, the event loop serves what waits (health checks, other requests):
+      // on the embedded database each statement holds it while it runs.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (clientGone?.aborted) break;
     const op: Json = isObject(raw) ? raw : {};
     const method = typeof op.method === 'string' ? (op.method.toUpperCase() as Method) : undefined;
     const bulkId = typeof op.bulkId === 'string' ? op.bulkId : undefined;

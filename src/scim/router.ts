@@ -97,7 +97,9 @@ export function scimRouter(services: Services, options: ScimRouterOptions): Rout
 
   router.post('/Bulk', async (req, res) => {
     const call = callOf(req, res);
-    sendJson(res, await runBulk({ ctx: call.ctx, services, baseUrl }, req.body));
+    const clientGone = new AbortController();
+    res.on('close', () => clientGone.abort());
+    sendJson(res, await runBulk({ ctx: call.ctx, services, baseUrl }, req.body, clientGone.signal));
   });
 
   // POST /.search at the root searches Users, then Groups, as one list.
