@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-service.js';
 import { type Channel, type Context, transact, type Trx } from '../context.js';
-import { Forbidden, Invalid, NotFound, Unauthenticated } from '../errors.js';
+import { Conflict, Forbidden, Invalid, NotFound, Unauthenticated } from '../errors.js';
 import { newId } from '../ids.js';
 import type { AccountUsersService } from '../users/account-users-service.js';
 import { setPasswordHash } from '../users/users-store.js';
@@ -296,22 +296,28 @@ export class SignInService {
   private async createJustInTime(accountId: string, assertion: VerifiedAssertion, ctx: Context): Promise<SignInMembership | undefined> {
     const email = assertion.nameId.includes('@') ? assertion.nameId : assertion.email;
     if (!email) return undefined;
-    const someone = await transact(this.db, async (trx) => {
-      for (const name of new Set([assertion.nameId, email, ...(assertion.email ? [assertion.email] : [])])) {
-        if (await findPersonIdByLogin(trx, name)) return true;
-      }
-      return false;
-    });
-    if (someone) return undefined;
     const name = assertion.name ?? ([assertion.givenName, assertion.familyName].filter(Boolean).join(' ') || email.split('@')[0]);
-    const created = await this.accountUsers.create({ ...ctx }, {
-      user: { name, given_name: assertion.givenName, family_name: assertion.familyName, emails: { mode: 'replace', items: [{ email, primary: true }] } },
+    const input = {
+      user: { name, given_name: assertion.givenName, family_name: assertion.familyName, emails: { mode: 'replace' as const, items: [{ email, primary: true }] } },
       membership: { roles: [] },
-    }).catch((err: unknown) => {
-      if (err instanceof Invalid) return undefined; // the IdP's values break a profile rule: refused below as not a member
+    };
+    try {
+      return await transact(this.db, async (trx) => {
+        for (const login of new Set([assertion.nameId, email, ...(assertion.email ? [assertion.email] : [])])) {
+          if (await findPersonIdByLogin(trx, login)) return undefined;
+        }
+        const created = await this.accountUsers.createIn(trx, ctx, input);
+        // A person made meanwhile by another request was linked or invited instead of made: undone.
+        const madeNow = new Date(created.user.created_at).getTime() === new Date(created.created_at).getTime() && created.user.managed_by_account_id === accountId;
+        if (!madeNow) throw new JitFoundSomeone();
+        return findSignInMembership(trx, created.id);
+      });
+    } catch (err) {
+      // refused below as not a member: someone's already (found meanwhile, or a unique address
+      // taken meanwhile), or the IdP's values break a profile rule
+      if (err instanceof JitFoundSomeone || err instanceof Conflict || err instanceof Invalid) return undefined;
       throw err;
-    });
-    return created ? transact(this.db, (trx) => findSignInMembership(trx, created.id)) : undefined;
+    }
   }
 
   private async openSession(trx: Trx, membership: SignInMembership, method: SignInMethod, clientAddress?: string): Promise<IssuedCredential> {
@@ -346,6 +352,9 @@ export class SignInService {
     return { accountId: m.account_id, actor: { type: 'account_user', accountUserId: m.account_user_id, userId: m.user_id, roles: m.roles, method }, channel, requestId };
   }
 }
+
+/** JIT found a person made meanwhile: its transaction is rolled back. */
+class JitFoundSomeone extends Error {}
 
 /** Whether a credential made at `issuedAtMs` predates the membership's last deactivation. */
 function issuedBefore(m: SignInMembership, issuedAtMs: number): boolean {
