@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { COMMANDS } from './cli/commands.js';
 import { UsageError } from './cli/command.js';
 import { DataDirInUseError } from './db/data-dir-lock.js';
+import { DatabaseUnreachableError } from './db/wait-for-database.js';
 import { DomainError } from './domain/errors.js';
 import { setLogLevel } from './log.js';
 
@@ -28,7 +29,7 @@ run(process.argv.slice(2)).catch((err: unknown) => {
     process.exit(2);
   }
   const code = (err as { code?: string }).code;
-  const known = err instanceof DomainError || err instanceof ConfigError || err instanceof DataDirInUseError || (code?.startsWith('ERR_PARSE_ARGS') ?? false);
+  const known = err instanceof DomainError || err instanceof ConfigError || err instanceof DataDirInUseError || err instanceof DatabaseUnreachableError || (code?.startsWith('ERR_PARSE_ARGS') ?? false);
   process.stderr.write(`rollcall: ${known ? (err as Error).message : `unexpected error: ${(err as Error).stack ?? String(err)}`}\n`);
   process.exit(1);
 });

@@ -41,6 +41,8 @@ export interface Config {
    * embedded database and refuses to start on PostgreSQL (secret-keys.ts).
    */
   secretKeys: Buffer[] | undefined;
+  /** DATABASE_WAIT_MS: at start, how long to keep trying a database that does not answer before giving up. */
+  databaseWaitMs: number;
   /** RATE_LIMIT_SCIM and RATE_LIMIT_API: requests per minute per SCIM token and per member on /api/v4; 0 = none. */
   rateLimits: { scimPerMinute: number; apiPerMinute: number };
 }
@@ -152,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: mailFrom(env.MAIL_FROM, publicUrl),
     outboxIntervalMs: integer(env, 'OUTBOX_INTERVAL_MS', 15_000, 100, 3_600_000),
     secretKeys,
+    databaseWaitMs: integer(env, 'DATABASE_WAIT_MS', 30_000, 0, 3_600_000),
     rateLimits: { scimPerMinute: integer(env, 'RATE_LIMIT_SCIM', 6_000, 0, 10_000_000), apiPerMinute: integer(env, 'RATE_LIMIT_API', 1_200, 0, 10_000_000) },
   };
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrateLatest } from './db/migrate.js';
+import { waitForDatabase } from './db/wait-for-database.js';
 import { OutboxDelivery } from './domain/notifications/outbox.js';
 import { createServices } from './domain/services.js';
 import { createApp } from './http/app.js';
@@ -20,6 +21,12 @@ export async function start(config: Config): Promise<Running> {
   // before the database: without a key on PostgreSQL, refuse at once
   const secrets = secretBoxFor(config);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, listenUrl: config.listenUrl, dataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs });
+  try {
+    await waitForDatabase(database.knex, database.describe, config.databaseWaitMs);
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
   // Migrations may take longer than a request's statement may: on PostgreSQL they get connections without the timeout.
   const migrator = database.kind === 'postgres' && config.statementTimeoutMs > 0 ? await openDatabase({ databaseUrl: config.databaseUrl, poolMax: 1 }) : database;
   try {

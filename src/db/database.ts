@@ -61,8 +61,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       acquireConnectionTimeout: 5_000,
       // knex prints to the console by default; keep its messages in our JSON log lines
       log: {
-        warn: (message: unknown) => logger.warn('knex', { detail: String(message) }),
-        error: (message: unknown) => logger.warn('knex', { detail: String(message) }),
+        // the first line: knex hands over errors with their stack, which a log line does not need
+        warn: (message: unknown) => logger.warn('knex', { detail: String(message).split('\n')[0] }),
+        error: (message: unknown) => logger.warn('knex', { detail: String(message).split('\n')[0] }),
         deprecate: (message: unknown) => logger.debug('knex', { detail: String(message) }),
         debug: (message: unknown) => logger.debug('knex', { detail: String(message) }),
       },
