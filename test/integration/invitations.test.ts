@@ -198,13 +198,20 @@ describe('an account provisions a person another account manages', () => {
     expect(await app.services.invitations.list({ email: grace.email })).toEqual([]);
   });
 
-  it('still links people the account manages (delete, then provision again)', async () => {
+  it('still links people the account manages, with the profile it sends now (delete, then provision again)', async () => {
     const email = uniqueEmail('own');
-    const first = await scimB('POST', '/Users', whatBravoSends(email));
+    const first = await scimB('POST', '/Users', { ...whatBravoSends(email), phoneNumbers: [{ value: '+1 415 555 0101', type: 'work' }] });
     expect((await scimB('DELETE', `/Users/${first.body.id}`)).status).toBe(204);
-    const again = await scimB('POST', '/Users', whatBravoSends(email));
+    const again = await scimB('POST', '/Users', { ...whatBravoSends(email), name: { givenName: 'New', familyName: 'Name' }, phoneNumbers: [{ value: '+1 415 555 0102', type: 'mobile' }] });
     expect(again.status).toBe(201);
     expect(again.body[ROLLCALL]?.invited).toBeUndefined();
+    // what the POST sent is what it answers and what is stored (issue 14)
+    expect(again.body.userName).toBe(email);
+    expect(again.body.name).toMatchObject({ givenName: 'New', familyName: 'Name' });
+    expect(again.body.phoneNumbers).toEqual([expect.objectContaining({ value: '+1 415 555 0102', type: 'mobile' })]);
+    const stored = await scimB('GET', `/Users/${again.body.id}`);
+    expect(stored.body.name).toMatchObject({ givenName: 'New', familyName: 'Name' });
+    expect(stored.body.phoneNumbers).toHaveLength(1);
   });
 
   it('refuses a second invitation of the same person in one account, as it refuses a second membership', async () => {

@@ -5,7 +5,7 @@ import { NotFound } from '../errors.js';
 import type { ListResult } from '../query.js';
 import type { TeamChange, TeamFields, TeamsService } from '../teams/teams-service.js';
 import { findTeam, type TeamRecord } from '../teams/teams-store.js';
-import { type AccountUsersService, type CreateAccountUser, createIsOneWrite, retryLostCreateRace, sendingInvitation, type UpdateAccountUser } from '../users/account-users-service.js';
+import { type AccountUsersService, type CreateAccountUser, runCreate, sendingInvitation, type UpdateAccountUser } from '../users/account-users-service.js';
 import type { MemberQuery, TeamQuery } from './directory-filter.js';
 import { PageContinuations } from './page-continuations.js';
 import { type DirectoryMember, findDirectoryMember, findDirectoryMembers, idpAttributesUpsert, idpAttributesWrittenWith, lockDirectoryMember, memberNames, searchMemberDocuments, searchTeams } from './directory-store.js';
@@ -94,14 +94,12 @@ export class DirectoryService {
    */
   async createMember(ctx: Context, input: CreateAccountUser, idp: Record<string, unknown> = {}): Promise<DirectoryMember> {
     requireAccountManager(ctx, 'add people to the account');
-    const created = await retryLostCreateRace(() =>
-      atomically(this.db, createIsOneWrite(input), async (q) => {
-        const created = await this.accountUsers.createIn(q, ctx, input, (id) => (Object.keys(idp).length ? [idpAttributesUpsert(q, id, idp)] : []));
-        // a new membership is in the teams it was given, if any: their names are read with it
-        if (created.team_ids.length) return this.memberIn(q, ctx, created.id);
-        return { membership: created, idp, teams: [] };
-      }),
-    );
+    const created = await runCreate(this.db, input, async (q) => {
+      const created = await this.accountUsers.createIn(q, ctx, input, (id) => (Object.keys(idp).length ? [idpAttributesUpsert(q, id, idp)] : []));
+      // a new membership is in the teams it was given, if any: their names are read with it
+      if (created.team_ids.length) return this.memberIn(q, ctx, created.id);
+      return { membership: created, idp, teams: [] };
+    });
     sendingInvitation(created.membership);
     return created;
   }

@@ -15,7 +15,7 @@ import {
   type AuditedMembershipUpdate, type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, type UpdateCompanion, updateMembership,
 } from './account-users-store.js';
 import { canEditProfile, hasProfileChanges, type NewPerson, planNewPerson, planProfileUpdate, type ProfileChanges, type ProfileUpdate, requireProfileEditor, storedPerson } from './profile.js';
-import { newUserWrites, type UserRecord } from './users-store.js';
+import { findUsers, newUserWrites, type UserRecord } from './users-store.js';
 import { alreadyMemberConflict, type InvitedPerson, joiningRule } from '../invitations/joining-rule.js';
 import { invitationMessageWrites } from '../invitations/invitation-messages.js';
 import { deliverQueuedSoon } from '../notifications/outbox.js';
@@ -76,6 +76,29 @@ export function createIsOneWrite(input: CreateAccountUser): boolean {
 }
 
 /**
+ * Thrown by createIn before it writes anything, when the create turns out to write with more than
+ * one statement (a person the account manages, added again, takes the profile sent): it is run
+ * again in a transaction (runCreate).
+ */
+class CreateNeedsTransaction extends Error {}
+
+/**
+ * Runs a create (`work` calls createIn) as one statement when it can, in a transaction when it
+ * must (createIsOneWrite, or CreateNeedsTransaction), and again when it lost a race
+ * (retryLostCreateRace).
+ */
+export async function runCreate<T>(db: Knex, input: CreateAccountUser, work: (q: Queryable) => Promise<T>): Promise<T> {
+  return retryLostCreateRace(async () => {
+    try {
+      return await atomically(db, createIsOneWrite(input), work);
+    } catch (err) {
+      if (!(err instanceof CreateNeedsTransaction)) throw err;
+      return transact(db, work);
+    }
+  });
+}
+
+/**
  * Runs a create again when it lost a race on a unique email or user name to a
  * concurrent request: the next attempt sees the winner, and links that person or refuses (rule 1).
  */
@@ -95,7 +118,7 @@ export class AccountUsersService {
 
   async create(ctx: Context, input: CreateAccountUser): Promise<MembershipRecord> {
     requireAccountManager(ctx, 'add people to the account');
-    return sendingInvitation(await retryLostCreateRace(() => atomically(this.db, createIsOneWrite(input), (q) => this.createIn(q, ctx, input))));
+    return sendingInvitation(await runCreate(this.db, input, (q) => this.createIn(q, ctx, input)));
   }
 
   /**
@@ -131,6 +154,14 @@ export class AccountUsersService {
       }
     }
     const userId = join.kind === 'link' ? join.person.id : person!.row.id;
+    if (join.kind === 'link' && join.person.managed_by_account_id === ctx.accountId && hasProfileChanges(input.user)) {
+      // a person this account manages, added again (deleted, then provisioned anew): what it sends
+      // now is their profile, as for a new person, not what it sent the first time
+      if (!q.isTransaction) throw new CreateNeedsTransaction();
+      const [stored] = await findUsers(q, [userId]);
+      const update = await planProfileUpdate(stored, input.user, ctx);
+      if (update.writes) await update.apply(q);
+    }
     const id = newId('au');
     const membership = input.membership ?? {};
     const roles = applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags);
