@@ -2,14 +2,17 @@ import { type Command, parse, print, required, withServices } from './command.js
 
 export const accountCreateCommand: Command = {
   words: ['account', 'create'],
-  usage: 'account create --name NAME --owner-email EMAIL [--owner-name NAME] [--json]\n' +
+  usage: 'account create --name NAME --owner-email EMAIL [--owner-name NAME] [--owner-given-name NAME] [--owner-family-name NAME] [--json]\n' +
     '                                             create an account, its owner (an admin) and an API token for the owner',
   async run(args, config) {
-    const values = parse(args, { name: { type: 'string' }, 'owner-email': { type: 'string' }, 'owner-name': { type: 'string' }, json: { type: 'boolean' } });
+    const values = parse(args, {
+      name: { type: 'string' }, 'owner-email': { type: 'string' }, 'owner-name': { type: 'string' },
+      'owner-given-name': { type: 'string' }, 'owner-family-name': { type: 'string' }, json: { type: 'boolean' },
+    });
     const name = required(values, 'name');
     const ownerEmail = required(values, 'owner-email');
     const { created, token } = await withServices(config, async (services) => {
-      const created = await services.accounts.create({ name, ownerEmail, ownerName: values['owner-name'] });
+      const created = await services.accounts.create({ name, ownerEmail, ownerName: values['owner-name'], ownerGivenName: values['owner-given-name'], ownerFamilyName: values['owner-family-name'] });
       const token = await services.apiTokens.createAsOperator(created.ownerAccountUserId, 'created with the account');
       return { created, token };
     });

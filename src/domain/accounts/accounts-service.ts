@@ -10,7 +10,23 @@ import { type AccountRow, countAccounts, findAccount, insertAccount, setAccountO
 export interface CreateAccountInput {
   name: string;
   ownerEmail: string;
+  /** The owner's full name; without it, their given and family names, or the email's local part. */
   ownerName?: string;
+  ownerGivenName?: string;
+  ownerFamilyName?: string;
+}
+
+/**
+ * The owner's names as an IdP will show them (SCIM name.givenName / familyName): as given, and
+ * split from the full name only when neither is (the last word the family name, the rest given).
+ */
+export function ownerNames(input: Pick<CreateAccountInput, 'ownerEmail' | 'ownerName' | 'ownerGivenName' | 'ownerFamilyName'>): { name: string; given_name?: string; family_name?: string } {
+  const given = input.ownerGivenName?.trim() || undefined;
+  const family = input.ownerFamilyName?.trim() || undefined;
+  const full = input.ownerName?.trim() || [given, family].filter(Boolean).join(' ') || input.ownerEmail.split('@')[0];
+  if (given || family) return { name: full, given_name: given, family_name: family };
+  const words = full.split(/\s+/);
+  return words.length > 1 ? { name: full, given_name: words.slice(0, -1).join(' '), family_name: words[words.length - 1] } : { name: full };
 }
 
 export class AccountsService {
@@ -30,7 +46,7 @@ export class AccountsService {
     return transact(this.db, async (trx) => {
       await insertAccount(trx, { id: accountId, name });
       const owner = await this.accountUsers.createIn(trx, ctx, {
-        user: { name: input.ownerName ?? input.ownerEmail.split('@')[0], emails: { mode: 'replace', items: [{ email: input.ownerEmail, primary: true }] } },
+        user: { ...ownerNames(input), emails: { mode: 'replace', items: [{ email: input.ownerEmail, primary: true }] } },
         membership: { roles: ['admin'] },
       });
       await setAccountOwner(trx, accountId, owner.id);
