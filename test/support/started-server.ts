@@ -108,6 +108,8 @@ export async function scratchEnvironment(extra: NodeJS.ProcessEnv = {}): Promise
 export interface StartOptions {
   accountName?: string;
   ownerEmail?: string;
+  /** The owner's full name, as `--owner-name` takes it. */
+  ownerName?: string;
   /** More environment for the server (not the CLI), made from the scratch environment (e.g. from its DATABASE_URL). */
   serverEnv?: (env: NodeJS.ProcessEnv) => NodeJS.ProcessEnv;
 }
@@ -122,7 +124,7 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
   try {
     // The embedded database admits one process at a time: the CLI runs before the server starts.
     const account = await cliJson<{ account: { id: string }; owner: { account_user_id: string }; api_token: string }>(
-      ['account', 'create', '--name', options.accountName ?? 'Conformance', '--owner-email', options.ownerEmail ?? 'owner@conformance.example.com', '--json'],
+      ['account', 'create', '--name', options.accountName ?? 'Conformance', '--owner-email', options.ownerEmail ?? 'owner@conformance.example.com', ...(options.ownerName ? ['--owner-name', options.ownerName] : []), '--json'],
       env,
     );
     const scim = await cliJson<{ token: string; base_url: string }>(['scim-token', 'create', '--account', account.account.id, '--name', 'conformance', '--json'], env);
