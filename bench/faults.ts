@@ -14,7 +14,8 @@
  *
  *   npm run faults -- [--seconds 45] [--connections 8] [--restart-at 10] [--kill-at 30]
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,9 +56,9 @@ function pgCluster(): string {
   return fs.readdirSync('/etc/postgresql').sort()[0];
 }
 
-function pgIsReady(): boolean {
+async function pgIsReady(): Promise<boolean> {
   try {
-    execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
+    await promisify(execFile)('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
     return true;
   } catch {
     return false;
@@ -153,8 +154,9 @@ async function main(): Promise<void> {
       phase = 'db restart';
       log(`restarting PostgreSQL (${pgCluster()} main)`);
       const restartStarted = elapsed();
-      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', pgCluster(), 'main', 'restart', '--mode', 'fast'], { stdio: 'ignore' });
-      while (!pgIsReady()) await sleep(50);
+      // not execFileSync: the load must keep running (in this process) while PostgreSQL restarts
+      await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', pgCluster(), 'main', 'restart', '--mode', 'fast']);
+      while (!(await pgIsReady())) await sleep(50);
       dbBackAt = elapsed();
       phase = 'after db';
       log(`PostgreSQL back after ${(dbBackAt - restartStarted).toFixed(1)} s`);
