@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import net from 'node:net';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { Invalid } from '../../src/domain/errors.js';
 import { claimDueOutboxMessage } from '../../src/domain/notifications/outbox-store.js';
 import { deliverQueuedSoon, listOutbox, OutboxDelivery, type OutboxDeliveryOptions, outboxInsert, retryGivenUp } from '../../src/domain/notifications/outbox.js';
 import { logger } from '../../src/log.js';
-import { runCli, scratchEnvironment } from '../support/started-server.js';
+import { freePort, runCli, scratchEnvironment } from '../support/started-server.js';
 import { onPostgres, openTestDatabase } from '../support/test-database.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/test-smtp-server.js';
 
@@ -97,17 +96,6 @@ async function logsOf(work: () => Promise<void>): Promise<string> {
     for (const [t, silent] of silenced) t.silent = silent;
   }
   return lines.join('');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 describe('the outbox, delivered over SMTP', () => {
