@@ -1,13 +1,11 @@
-import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import winston from 'winston';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { migrateLatest } from '../../src/db/migrate.js';
 import { createServices } from '../../src/domain/services.js';
 import { createApp } from '../../src/http/app.js';
-import { logger } from '../../src/log.js';
 import { SCIM_URN, scimClient, type ScimRequest } from '../support/scim-client.js';
+import { logLinesOf } from '../support/log-capture.js';
 import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 import { createScratchPostgres, onPostgres } from '../support/test-database.js';
 import { TestIdp } from '../support/test-idp.js';
@@ -312,23 +310,15 @@ describe('SAML: unauthenticated posts are bounded before parsing', () => {
   });
 
   it('XML that does not parse is refused (403) and the log names the reason, never the document', async () => {
-    const lines: string[] = [];
-    const sink = new winston.transports.Stream({ stream: new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }) });
-    const wasSilent = logger.silent;
-    logger.silent = false;
-    logger.add(sink);
-    try {
-      const secret = 'QUOTED-SECRET-TEXT';
+    const secret = 'QUOTED-SECRET-TEXT';
+    const lines = await logLinesOf(async () => {
       const res = await acs(ssoAccount.accountId, { SAMLResponse: Buffer.from(`<samlp:Response <${secret}>& <<</`).toString('base64') });
       expect(res.status).toBe(403);
       const res2 = await acs(ssoAccount.accountId, { SAMLResponse: Buffer.from(`<?xml version="1.0"?><Response>${secret}<Signature>${secret}</Response>`).toString('base64') });
       expect(res2.status).toBe(403);
-      expect(lines.join('')).not.toContain(secret);
-      expect(lines.some((l) => JSON.parse(l).message === 'saml sign-in refused')).toBe(true);
-    } finally {
-      logger.remove(sink);
-      logger.silent = wasSilent;
-    }
+    });
+    expect(lines.join('')).not.toContain(secret);
+    expect(lines.some((l) => JSON.parse(l).message === 'saml sign-in refused')).toBe(true);
   });
 
   it('an account id that cannot be one is 404', async () => {

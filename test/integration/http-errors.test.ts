@@ -1,10 +1,9 @@
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { createServices } from '../../src/domain/services.js';
 import { createApp } from '../../src/http/app.js';
 import { logger } from '../../src/log.js';
+import { logLinesOf } from '../support/log-capture.js';
 import { startTestApp, type TestAccount, type TestApp, uniqueEmail } from '../support/test-app.js';
 
 let app: TestApp;
@@ -71,12 +70,7 @@ describe('when the database cannot be reached', () => {
 
 describe('logs', () => {
   it('are JSON lines with the request id and never hold a token or a password', async () => {
-    const lines: string[] = [];
-    const sink = new winston.transports.Stream({ stream: new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }) });
-    const wasSilent = logger.silent;
-    logger.silent = false;
-    logger.add(sink);
-    try {
+    const lines = await logLinesOf(async () => {
       await app.request('POST', '/api/v4/account_users', {
         token: acme.token,
         headers: { 'x-request-id': 'log-check-1' },
@@ -84,10 +78,7 @@ describe('logs', () => {
       });
       await app.request('GET', '/api/v4/account_users', { token: 'rc_api_wrong-token-value' });
       logger.info('explicit', { password: 'p4ssw0rd!', nested: { api_token: acme.token, authorization: `Bearer ${acme.token}` } });
-    } finally {
-      logger.remove(sink);
-      logger.silent = wasSilent;
-    }
+    });
     const text = lines.join('');
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();

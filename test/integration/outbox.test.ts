@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { type Database, openDatabase } from '../../src/db/database.js';
@@ -9,10 +7,10 @@ import { consumeEmailProof, emailProofWrite, issueEmailProof, peekEmailProof, re
 import { Invalid } from '../../src/domain/errors.js';
 import { claimDueOutboxMessage } from '../../src/domain/notifications/outbox-store.js';
 import { deliverQueuedSoon, listOutbox, OutboxDelivery, type OutboxDeliveryOptions, outboxInsert, retryGivenUp } from '../../src/domain/notifications/outbox.js';
-import { logger } from '../../src/log.js';
 import { freePort, runCli, scratchEnvironment } from '../support/started-server.js';
 import { onPostgres, openTestDatabase } from '../support/test-database.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/test-smtp-server.js';
+import { logLinesOf } from '../support/log-capture.js';
 
 let database: Database;
 let db: Knex;
@@ -72,31 +70,8 @@ async function until<T>(check: () => Promise<T | undefined | null | false>, time
   }
 }
 
-/** Every log line written while `work` runs (the logger is silent under vitest otherwise). */
-async function logsOf(work: () => Promise<void>): Promise<string> {
-  const lines: string[] = [];
-  const capture = new winston.transports.Stream({
-    stream: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(String(chunk));
-        callback();
-      },
-    }),
-  });
-  const silenced = logger.transports.map((t) => [t, t.silent] as const);
-  for (const [t] of silenced) t.silent = true;
-  const wasSilent = logger.silent;
-  logger.silent = false;
-  logger.add(capture);
-  try {
-    await work();
-  } finally {
-    logger.remove(capture);
-    logger.silent = wasSilent;
-    for (const [t, silent] of silenced) t.silent = silent;
-  }
-  return lines.join('');
-}
+/** Every log line written while `work` runs, as one text. */
+const logsOf = async (work: () => Promise<void>): Promise<string> => (await logLinesOf(work)).join('');
 
 describe('the outbox, delivered over SMTP', () => {
   it('delivers a queued message (subject, recipient, the link in the body), then clears its bodies; the logs hold neither the body, the link nor the address', async () => {
