@@ -3,7 +3,7 @@ import type { Services } from '../domain/services.js';
 import { contextOf } from './authenticate.js';
 import { listBody, readPage } from './pagination.js';
 import { BadRequest, object, optObject, optString } from './params.js';
-import { readMembership, readProfile } from './profile-params.js';
+import { readMembership, readProfile, requireAnEmail } from './profile-params.js';
 import { accountUserView, apiTokenView } from './views.js';
 
 /** /api/v4/account_users: a person's membership in the account, with the person nested in it. */
@@ -21,7 +21,7 @@ export function accountUsersRouter(services: Services): Router {
     const userAttributes = optObject(body, 'user_attributes');
     if (!userAttributes) throw new BadRequest('user_attributes', 'user_attributes is required (with name and emails_attributes)');
     const created = await services.accountUsers.create(contextOf(res), {
-      user: readProfile(userAttributes, 'user_attributes', 'create'),
+      user: requireAnEmail(readProfile(userAttributes, 'user_attributes', 'create'), 'user_attributes.emails_attributes'),
       membership: readMembership(body),
     });
     res.status(201).json(accountUserView(created));

@@ -1,4 +1,5 @@
 import type { MembershipChanges } from '../domain/users/account-users-service.js';
+import { Invalid } from '../domain/errors.js';
 import type { EmailInput, PhoneInput, ProfileChanges } from '../domain/users/profile.js';
 import { BadRequest, destroyFlag, optBoolean, optNestedList, optNullableString, optObject, optString, optStringArray, type Params } from './params.js';
 
@@ -41,6 +42,15 @@ export function readProfile(params: Params, prefix: string, mode: 'create' | 'up
     emails: emails && { mode: listMode, items: emails },
     phones: phones && { mode: listMode, items: phones },
   };
+}
+
+/**
+ * The REST API's contract for a new person: they come with an email (PagerTree's model; the
+ * domain also takes people without one, as identity providers send them over SCIM).
+ */
+export function requireAnEmail(profile: ProfileChanges, field: string): ProfileChanges {
+  if (!profile.emails?.items.length) throw new Invalid(field, 'a user needs at least one email');
+  return profile;
 }
 
 /** roles: {"admin": true, "billing": false, ...}; keys not named keep their current value. */

@@ -4,7 +4,7 @@ import { contextOf } from './authenticate.js';
 import { sendError } from './errors.js';
 import { listBody, readPage } from './pagination.js';
 import { object, optString } from './params.js';
-import { readProfile } from './profile-params.js';
+import { readProfile, requireAnEmail } from './profile-params.js';
 import { userView } from './views.js';
 
 /** /api/v4/users: the people who are members of the account. */
@@ -22,7 +22,7 @@ export function usersRouter(services: Services): Router {
     const profile = readProfile(body, '', 'create');
     const email = optString(body, 'email');
     if (email !== undefined) profile.emails = { mode: 'replace', items: [{ email, primary: true }, ...(profile.emails?.items ?? [])] };
-    const created = await services.users.create(contextOf(res), profile);
+    const created = await services.users.create(contextOf(res), requireAnEmail(profile, 'email'));
     res.status(201).json(userView(created.user, created.id));
   });
 

@@ -29,6 +29,8 @@ export function userView(user: UserRecord, accountUserId?: string) {
     notify_voice: user.notify_voice,
     // an invitation's copy: what this account sent, until the person accepts
     invited: user.is_invitation,
+    // a person provisioned without a mailbox: nothing to notify by email
+    no_email_to_notify: user.emails.length === 0,
     emails: user.emails.map((e) => ({ id: e.id, email: e.email, type: e.type, primary: e.primary, blocked: e.blocked, verified: e.verified_at !== null })),
     phones: user.phones.map((p) => ({ id: p.id, phone: p.number, value: p.value, country: p.country, type: p.type, primary: p.primary, blocked: p.blocked, verified: p.verified_at !== null })),
     last_sign_in_at: iso(user.last_sign_in_at),

@@ -66,7 +66,7 @@ export const ENTERPRISE_ATTRS: AttrDef[] = [
   complex('manager', [s('value'), { name: '$ref', type: 'reference' }, s('displayName')]),
 ];
 
-export const ROLLCALL_ATTRS: AttrDef[] = [b('notifyPush'), b('notifyEmail'), b('notifySms'), b('notifyVoice'), s('roles', { multi: true }), { ...b('invited'), readOnly: true }];
+export const ROLLCALL_ATTRS: AttrDef[] = [b('notifyPush'), b('notifyEmail'), b('notifySms'), b('notifyVoice'), s('roles', { multi: true }), { ...b('invited'), readOnly: true }, { ...b('noEmailToNotify'), readOnly: true }];
 
 export const GROUP_ATTRS: AttrDef[] = [
   ...COMMON,
@@ -116,6 +116,10 @@ export function declareScimmy(): typeof SCIMMY {
     new Attribute('boolean', 'notifySms', { description: 'SMS notifications on' }),
     new Attribute('boolean', 'notifyVoice', { description: 'Voice call notifications on' }),
     new Attribute('string', 'roles', { multiValued: true, canonicalValues: ['admin', 'billing', 'broadcaster', 'communicator'], description: 'Direct roles in the account (the same set as core roles)' }),
+    new Attribute('boolean', 'noEmailToNotify', {
+      mutable: false,
+      description: 'True when the user has no email address: Rollcall cannot notify them by email (an IdP user without a mailbox)',
+    }),
     new Attribute('boolean', 'invited', {
       mutable: false,
       description: 'True while the membership is an invitation: the person exists in another account and has not accepted yet; the user shows only what this account sent',

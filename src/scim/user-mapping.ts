@@ -3,7 +3,7 @@ import type { DirectoryMember } from '../domain/directory/directory-service.js';
 import type { CreateAccountUser, MembershipChanges, UpdateAccountUser } from '../domain/users/account-users-service.js';
 import { effectiveRolesOf } from '../domain/users/account-users-store.js';
 import type { ProfileChanges } from '../domain/users/profile.js';
-import { isDialablePhone, languageOf } from '../domain/users/profile-rules.js';
+import { isDialablePhone, isUsableEmail, languageOf } from '../domain/users/profile-rules.js';
 import { ScimError } from './errors.js';
 import { URN } from './schemas.js';
 
@@ -23,7 +23,7 @@ const present = (v: unknown): boolean => v !== undefined && v !== null && v !== 
 const KEPT = ['nickName', 'profileUrl', 'title', 'userType', 'addresses', 'preferredLanguage', 'locale'] as const;
 const KEPT_NAME_PARTS = ['formatted', 'middleName', 'honorificPrefix', 'honorificSuffix'] as const;
 /** The attributes the kept ones are read from (keptAttributes): a PATCH that names none of them leaves the kept attributes as they are. */
-const KEPT_FROM: readonly string[] = [...KEPT, 'name', 'phoneNumbers'];
+const KEPT_FROM: readonly string[] = [...KEPT, 'name', 'phoneNumbers', 'emails'];
 
 export function etagOf(version: number): string {
   return `W/"${version}"`;
@@ -66,7 +66,7 @@ export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
     locale: idp.locale,
     timezone: u.time_zone,
     active: m.active,
-    emails: u.emails.map((e) => compact({ value: e.email, type: e.type, primary: e.primary })),
+    emails: emailsOut(u.emails, idp.unusableEmails),
     phoneNumbers: phonesOut(u.phones, idp.undialablePhoneNumbers),
     addresses: idp.addresses,
     groups: member.teams.map((t) => ({ value: t.id, $ref: `${baseUrl}/Groups/${t.id}`, display: t.name })),
@@ -77,7 +77,7 @@ export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
       return grant ? { value: role, type: 'group', display: `${role} (granted by group ${grant.team_name})` } : { value: role, type: 'direct' };
     }),
     [URN.enterprise]: Object.keys(enterprise).length ? enterprise : undefined,
-    [URN.rollcall]: { notifyPush: u.notify_push, notifyEmail: u.notify_email, notifySms: u.notify_sms, notifyVoice: u.notify_voice, roles: [...m.roles], ...(u.is_invitation ? { invited: true } : {}) },
+    [URN.rollcall]: { notifyPush: u.notify_push, notifyEmail: u.notify_email, notifySms: u.notify_sms, notifyVoice: u.notify_voice, roles: [...m.roles], ...(u.is_invitation ? { invited: true } : {}), ...(u.emails.length ? {} : { noEmailToNotify: true }) },
     meta: {
       resourceType: 'User',
       created: new Date(m.created_at).toISOString(),
@@ -87,6 +87,18 @@ export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
     },
   };
   return compact(doc);
+}
+
+/**
+ * Emails as sent: those Rollcall can write to, then those it cannot (e.g. "emailName357", which
+ * Microsoft's validator sends), kept as sent in member_idp_attributes and never used, so one such
+ * value does not stop the person from being provisioned.
+ */
+function emailsOut(emails: DirectoryMember['membership']['user']['emails'], unusable: unknown): Json[] | undefined {
+  const kept = Array.isArray(unusable) ? (unusable as Json[]) : [];
+  const hasPrimary = emails.some((e) => e.primary);
+  const all = [...emails.map((e) => compact({ value: e.email, type: e.type, primary: e.primary })), ...kept.map((e) => compact({ ...e, primary: hasPrimary ? false : e.primary }))];
+  return all.length ? all : undefined;
 }
 
 /**
@@ -123,6 +135,10 @@ export function keptAttributes(doc: Json): Json {
   if (Array.isArray(doc.phoneNumbers)) {
     const undialable = (doc.phoneNumbers as Json[]).filter((p) => present(p.value) && !isDialablePhone(p.value));
     if (undialable.length) kept.undialablePhoneNumbers = undialable;
+  }
+  if (Array.isArray(doc.emails)) {
+    const unusable = (doc.emails as Json[]).filter((e) => present(e.value) && !isUsableEmail(e.value));
+    if (unusable.length) kept.unusableEmails = unusable;
   }
   for (const key of KEPT) if (present(doc[key]) && !(Array.isArray(doc[key]) && (doc[key] as unknown[]).length === 0)) kept[key] = doc[key];
   if (isObject(doc.name)) {
@@ -165,7 +181,7 @@ export function toUserWrite(doc: Json, touched?: ReadonlySet<string>): UserWrite
     if (typeof display === 'string') user.name = display;
   }
   if (has('emails') && Array.isArray(doc.emails)) {
-    const items = (doc.emails as Json[]).filter((e) => present(e.value)).map((e) => ({ email: e.value as string, type: (e.type as string | undefined) ?? null, primary: e.primary === true }));
+    const items = (doc.emails as Json[]).filter((e) => present(e.value) && isUsableEmail(e.value)).map((e) => ({ email: e.value as string, type: (e.type as string | undefined) ?? null, primary: e.primary === true }));
     if (items.length) user.emails = { mode: 'replace', items };
   }
   if (has('phoneNumbers')) {

@@ -16,6 +16,11 @@ export function checkEmail(value: unknown, field = 'email'): string {
   return email;
 }
 
+/** Whether Rollcall can send email to this value (checkEmail would take it). */
+export function isUsableEmail(value: unknown): boolean {
+  return typeof value === 'string' && value.trim().length <= 254 && EMAIL.test(value.trim());
+}
+
 export interface ParsedPhone {
   /** E.164, e.g. +14155550123. */
   number: string;
@@ -89,9 +94,19 @@ export function checkName(value: unknown, field = 'name'): string {
   return name;
 }
 
+/** Longest user name kept (characters). */
+export const USER_NAME_MAX = 254;
+
+/**
+ * Any non-empty string of at most USER_NAME_MAX characters without control characters (RFC 7643
+ * allows any string: directories carry `DOMAIN\user`, `barbara jensen`, quotes), compared without
+ * case for uniqueness. Leading and trailing spaces are dropped.
+ */
 export function checkUserName(value: unknown, field = 'user_name'): string {
   if (typeof value !== 'string' || value.trim() === '') throw new Invalid(field, `${field} is required`);
   const userName = value.trim();
-  if (userName.length > 254 || /\s/.test(userName)) throw new Invalid(field, `${field} ${show(value)} must be at most 254 characters with no spaces`);
+  if (userName.length > USER_NAME_MAX) throw new Invalid(field, `${field} ${show(value)} is longer than ${USER_NAME_MAX} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(userName)) throw new Invalid(field, `${field} ${show(value)} holds a control character`);
   return userName;
 }

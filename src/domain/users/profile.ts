@@ -133,21 +133,22 @@ export interface NewPerson {
  */
 export async function planNewPerson(ctx: Context, input: ProfileChanges, options: { invitation?: boolean } = {}): Promise<NewPerson> {
   const invitation = options.invitation === true;
-  const emails = input.emails?.items ?? [];
-  if (emails.length === 0) throw new Invalid('emails', 'a user needs at least one email');
   const scalars = checkedScalars(input);
-  const name = scalars.name ?? ([scalars.given_name, scalars.family_name].filter(Boolean).join(' ') || undefined);
-  if (!name) throw new Invalid('name', 'name is required');
-  const emailPlan = planContacts('email', [], emailChange({ mode: 'replace', items: emails }), { minimum: 1, newId: () => newId('eml') });
+  // A person may have no email (an IdP's user without a mailbox): then the user name names them.
+  const emailPlan = planContacts('email', [], emailChange({ mode: 'replace', items: input.emails?.items ?? [] }), { minimum: 0, newId: () => newId('eml') });
   const phonePlan = planContacts('phone', [], phoneChange({ mode: 'replace', items: input.phones?.items ?? [] }), { minimum: 0, newId: () => newId('phn') });
-  const primaryEmail = emailPlan.inserts.find((e) => e.primary)!.email;
+  const primaryEmail = emailPlan.inserts.find((e) => e.primary)?.email;
+  const userName = scalars.user_name ?? primaryEmail;
+  if (!userName) throw new Invalid('user_name', 'a user needs a user_name or an email');
+  // without a name, the display name comes from the names given, or the user name
+  const name = scalars.name ?? ([scalars.given_name, scalars.family_name].filter(Boolean).join(' ') || userName);
   return {
     row: {
       id: newId('usr'),
       name,
       given_name: scalars.given_name ?? null,
       family_name: scalars.family_name ?? null,
-      user_name: scalars.user_name ?? primaryEmail,
+      user_name: userName,
       time_zone: scalars.time_zone ?? 'UTC',
       preferred_language: scalars.preferred_language ?? 'en',
       notify_push: scalars.notify_push ?? true,
@@ -242,7 +243,7 @@ export async function planProfileUpdate(user: UserRecord, changes: ProfileChange
     update.password_set_by_account_id = ctx ? passwordSetBy(ctx, user.id) : null;
     diff.password = 'changed';
   }
-  const emails = changes.emails && planContacts('email', user.emails.map((e) => ({ id: e.id, key: e.email.toLowerCase(), primary: e.primary, type: e.type, fields: { email: e.email } })), emailChange(changes.emails), { minimum: 1, newId: () => newId('eml') });
+  const emails = changes.emails && planContacts('email', user.emails.map((e) => ({ id: e.id, key: e.email.toLowerCase(), primary: e.primary, type: e.type, fields: { email: e.email } })), emailChange(changes.emails), { minimum: user.emails.length ? 1 : 0, newId: () => newId('eml') });
   const phones = changes.phones && planContacts('phone', user.phones.map((p) => ({ id: p.id, key: p.number, primary: p.primary, type: p.type, fields: { number: p.number, value: p.value, country: p.country } })), phoneChange(changes.phones), { minimum: 0, newId: () => newId('phn') });
   if (emails && (emails.deletes.length || emails.updates.length || emails.inserts.length)) diff.emails = 'changed';
   if (phones && (phones.deletes.length || phones.updates.length || phones.inserts.length)) diff.phones = 'changed';

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCIM_URN, type ScimRequest, startScimApp } from '../support/scim-client.js';
+import type { TestAccount, TestApp } from '../support/test-app.js';
+
+/** Issue 14: SCIM accepts users as its schema promises and as Okta, Entra and the validators send them. */
+
+const ROLLCALL = 'urn:ietf:params:scim:schemas:extension:rollcall:2.0:User';
+let app: TestApp;
+let account: TestAccount;
+let req: ScimRequest;
+let n = 0;
+const unique = (label: string) => `${label}${Date.now().toString(36)}${n++}`;
+
+beforeAll(async () => {
+  ({ app, account, req } = await startScimApp('AsSent'));
+});
+afterAll(() => app?.stop());
+
+const filter = async (expression: string) => (await req('GET', `/Users?filter=${encodeURIComponent(expression)}`)).body as { totalResults: number; Resources?: { id: string }[] };
+
+describe('users as IdPs send them', () => {
+  it('a user with userName alone: an email-like userName becomes the primary email, and the name falls back to it', async () => {
+    const userName = `${unique('only')}@example.com`;
+    const res = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName });
+    expect(res.status).toBe(201);
+    expect(res.body.userName).toBe(userName);
+    expect(res.body.emails).toEqual([{ value: userName, primary: true }]);
+    expect(res.body.displayName).toBe(userName);
+    expect(res.body[ROLLCALL].noEmailToNotify).toBeUndefined();
+  });
+
+  it("Entra's user without mail: no email, flagged as having none to notify, and everything else works", async () => {
+    const userName = `CONTOSO\\${unique('nomail')}`;
+    const res = await req('POST', '/Users', {
+      schemas: [SCIM_URN.user],
+      userName,
+      active: true,
+      displayName: 'No Mailbox',
+      name: { givenName: 'No', familyName: 'Mailbox' },
+      phoneNumbers: [{ value: '+1 415 555 0142', type: 'mobile' }],
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.emails).toBeUndefined();
+    expect(res.body[ROLLCALL].noEmailToNotify).toBe(true);
+    // REST says so too
+    const rest = await app.request('GET', `/api/v4/account_users/${res.body.id}`, { token: account.token });
+    expect(rest.body.user).toMatchObject({ emails: [], no_email_to_notify: true });
+    expect((await req('PATCH', `/Users/${res.body.id}`, { schemas: [SCIM_URN.patchOp], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] })).status).toBe(200);
+    expect((await filter(`userName eq "${userName.replace(/\\/g, '\\\\')}"`)).totalResults).toBe(1);
+    // an email added later is the one to notify
+    const added = await req('PATCH', `/Users/${res.body.id}`, { schemas: [SCIM_URN.patchOp], Operations: [{ op: 'add', path: 'emails', value: [{ value: `${unique('later')}@example.com`, type: 'work', primary: true }] }] });
+    expect(added.status).toBe(200);
+    expect(added.body[ROLLCALL].noEmailToNotify).toBeUndefined();
+  });
+
+  it('userNames with spaces and quotes are kept as sent and found with eq, sw, co and escaped quotes', async () => {
+    const tag = unique('q');
+    for (const userName of [`barbara jensen ${tag}`, `carol "cj" o'neil ${tag}@example.com`]) {
+      const res = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName, name: { givenName: 'G', familyName: 'F' }, emails: [{ value: `${unique('e')}@example.com`, primary: true }] });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body.userName).toBe(userName);
+    }
+    expect((await filter(`userName eq "barbara jensen ${tag}"`)).totalResults).toBe(1);
+    expect((await filter(`userName eq "carol \\"cj\\" o'neil ${tag}@example.com"`)).totalResults).toBe(1);
+    expect((await filter(`userName sw "carol \\"cj\\""`)).totalResults).toBeGreaterThanOrEqual(1);
+    expect((await filter(`userName co "jensen ${tag}"`)).totalResults).toBe(1);
+    // still unique without regard to case
+    const again = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName: `BARBARA JENSEN ${tag.toUpperCase()}`, emails: [{ value: `${unique('e')}@example.com` }] });
+    expect(again.status).toBe(409);
+    // control characters are not a user name
+    const bad = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName: `tab\there ${tag}`, emails: [{ value: `${unique('e')}@example.com` }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toMatch(/control character/);
+  });
+
+  it('an email value Rollcall cannot write to is kept as sent and never used (as Microsoft\'s validator sends "emailName357")', async () => {
+    const good = `${unique('home')}@example.com`;
+    const res = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName: unique('UserName'), emails: [{ value: 'emailName357', type: 'work', primary: true }, { value: good, type: 'home' }] });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.emails).toEqual([{ value: good, type: 'home', primary: true }, { value: 'emailName357', type: 'work', primary: false }]);
+    const stored = await app.database.knex('user_emails').where('email', 'emailName357');
+    expect(stored).toHaveLength(0);
+  });
+
+  it('a user with no name takes displayName, else the userName, as the name shown', async () => {
+    const withDisplay = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName: `${unique('d')}@example.com`, displayName: 'Shown Name' });
+    expect(withDisplay.status).toBe(201);
+    expect(withDisplay.body.displayName).toBe('Shown Name');
+  });
+});
