@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,8 @@ beforeAll(async () => {
   delete base.DATABASE_URL;
   if (onPostgres()) {
     const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
-    env = { ...base, DATABASE_URL: scratch.url };
+    // serve refuses PostgreSQL without keys for secrets at rest (README, ROLLCALL_SECRET_KEYS)
+    env = { ...base, DATABASE_URL: scratch.url, ROLLCALL_SECRET_KEYS: randomBytes(32).toString('base64') };
     cleanup = scratch.drop;
   } else {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollcall-cli-'));
