@@ -106,27 +106,10 @@ const domainOf = (email: string): string => email.slice(email.lastIndexOf('@') +
 export async function identifyForJoining(q: Queryable, accountId: string, userName: string | undefined, emails: readonly string[]): Promise<Identification> {
   const lowered = [...new Set(emails.map((e) => e.toLowerCase()))];
   const domains = [...new Set(lowered.filter((e) => e.includes('@')).map(domainOf))];
-  const result = (await q.raw(
-    `with matched as (
-       select u.id, null::text as email from users u where lower(u.user_name) = ? and not u.is_invitation
-       union all
-       select e.user_id, e.email from user_emails e where lower(e.email) = any(?::text[]) and not e.of_invitation
-     ), people as (
-       select u.id, u.managed_by_account_id, pe.email as primary_email,
-         (select d.account_id from account_domains d
-           where lower(d.domain) = lower(substring(pe.email from position('@' in pe.email) + 1)) and d.verified_at is not null) as primary_domain_verifier,
-         coalesce(array_agg(m.email) filter (where m.email is not null), '{}') as matched_emails,
-         (select au.id from account_users au where au.account_id = ? and (au.user_id = u.id or au.invited_user_id = u.id) limit 1) as membership_id,
-         bool_or(m.email is null) as by_name
-       from matched m join users u on u.id = m.id
-       left join user_emails pe on pe.user_id = u.id and pe."primary"
-       group by u.id, u.managed_by_account_id, pe.email
-     )
-     select coalesce((select json_agg(p order by p.by_name desc, p.id) from people p), '[]'::json) as people,
-       coalesce((select array_agg(d.account_id) from account_domains d where lower(d.domain) = any(?::text[]) and d.verified_at is not null), '{}') as verifiers,
-       (select a.name from accounts a where a.id = ?) as account_name`,
-    [(userName ?? '').toLowerCase(), lowered, accountId, domains, accountId],
-  )) as { rows: { people: (JoiningPerson & { by_name: boolean })[]; verifiers: string[]; account_name: string }[] };
+  // one statement, planned once per session (migration 019)
+  const result = (await q.raw('select * from identify_for_joining(?, ?, ?::text[], ?::text[])', [accountId, (userName ?? '').toLowerCase(), lowered, domains])) as {
+    rows: { people: (JoiningPerson & { by_name: boolean })[]; verifiers: string[]; account_name: string }[];
+  };
   const row = result.rows[0];
   return { people: row.people.map(({ by_name: _byName, ...p }) => p), verifiersOfEmailsSent: row.verifiers, accountName: row.account_name };
 }
