@@ -5,12 +5,13 @@ import type { Knex } from 'knex';
  * with plan_cache_mode = force_generic_plan, as migration 013 does for the trigger helpers: sent as
  * a statement, PostgreSQL planned it again with the values on every POST (a custom plan looked
  * cheaper than the generic one), ~0.7 ms of planning for 0.1 ms of work; here it is planned once
- * per session.
+ * per session. It also answers whether the account enforces SSO (a password sent for a member who
+ * cannot use it is then not stored).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     create function identify_for_joining(p_account text, p_user_name text, p_emails text[], p_domains text[])
-      returns table (people json, verifiers text[], account_name text)
+      returns table (people json, verifiers text[], account_name text, account_sso_enforced boolean)
       language plpgsql stable
       set plan_cache_mode = force_generic_plan
     as $$
@@ -33,7 +34,8 @@ export async function up(knex: Knex): Promise<void> {
       )
       select coalesce((select json_agg(f order by f.by_name desc, f.id) from joined f), '[]'::json),
         coalesce((select array_agg(d.account_id) from account_domains d where lower(d.domain) = any(p_domains) and d.verified_at is not null), '{}'::text[]),
-        (select a.name from accounts a where a.id = p_account);
+        (select a.name from accounts a where a.id = p_account),
+        coalesce((select a.sso_enforced from accounts a where a.id = p_account), false);
     end
     $$`);
 }

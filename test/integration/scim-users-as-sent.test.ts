@@ -87,4 +87,23 @@ describe('users as IdPs send them', () => {
     expect(withDisplay.status).toBe(201);
     expect(withDisplay.body.displayName).toBe('Shown Name');
   });
+
+  it('on an account that enforces SSO, a password sent for a non-admin is neither hashed nor kept (audited); an admin\'s is', async () => {
+    // set up as `PUT /api/v4/account/sso` with "enforced": true leaves it (that path has its own tests)
+    await app.database.knex('accounts').where({ id: account.accountId }).update({ sso_enforced: true });
+    try {
+      const member = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName: `${unique('sso')}@example.com`, password: 'okta-synced-pass-1' });
+      const admin = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName: `${unique('ssoadmin')}@example.com`, password: 'okta-synced-pass-2', roles: [{ value: 'admin' }] });
+      expect(member.status).toBe(201);
+      expect(admin.status).toBe(201);
+      const hashOf = async (userName: string) => (await app.database.knex('users').whereRaw('lower(user_name) = lower(?)', [userName]).first('password_hash')).password_hash as string | null;
+      expect(await hashOf(member.body.userName)).toBeNull();
+      expect(await hashOf(admin.body.userName)).toMatch(/^scrypt\$/);
+      const events = await app.request('GET', '/api/v4/audit_events?limit=100', { token: account.token });
+      const created = (events.body.data as { action: string; target: { id: string }; changes: Record<string, unknown> }[]).find((e) => e.target.id === member.body.id && e.action === 'account_user.create');
+      expect(created?.changes.password).toMatch(/not kept/);
+    } finally {
+      await app.database.knex('accounts').where({ id: account.accountId }).update({ sso_enforced: false });
+    }
+  });
 });

@@ -81,6 +81,8 @@ export interface Identification {
   verifiersOfEmailsSent: string[];
   /** The adding account's name, for the invitation's email. */
   accountName: string;
+  /** Whether the adding account enforces SSO (only its admins may use a password). */
+  accountSsoEnforced: boolean;
 }
 
 export interface JoiningPerson {
@@ -108,8 +110,8 @@ export async function identifyForJoining(q: Queryable, accountId: string, userNa
   const domains = [...new Set(lowered.filter((e) => e.includes('@')).map(domainOf))];
   // one statement, planned once per session (migration 019)
   const result = (await q.raw('select * from identify_for_joining(?, ?, ?::text[], ?::text[])', [accountId, (userName ?? '').toLowerCase(), lowered, domains])) as {
-    rows: { people: (JoiningPerson & { by_name: boolean })[]; verifiers: string[]; account_name: string }[];
+    rows: { people: (JoiningPerson & { by_name: boolean })[]; verifiers: string[]; account_name: string; account_sso_enforced: boolean }[];
   };
   const row = result.rows[0];
-  return { people: row.people.map(({ by_name: _byName, ...p }) => p), verifiersOfEmailsSent: row.verifiers, accountName: row.account_name };
+  return { people: row.people.map(({ by_name: _byName, ...p }) => p), verifiersOfEmailsSent: row.verifiers, accountName: row.account_name, accountSsoEnforced: row.account_sso_enforced };
 }

@@ -33,7 +33,7 @@ export type Joining =
   | { kind: 'invite'; person: InvitedPerson };
 
 /** The rule's answer, with the adding account's name (for an invitation's email). */
-export type JoiningAnswer = Joining & { accountName: string };
+export type JoiningAnswer = Joining & { accountName: string; accountSsoEnforced: boolean };
 
 const isOperator = (ctx: Context): boolean => ctx.actor.type === 'system' && ctx.channel === 'cli';
 
@@ -43,8 +43,8 @@ function mayLink(ctx: Context, person: JoiningPerson): boolean {
 
 /** What adding a person with this user name and these emails does in the context's account. */
 export async function joiningRule(q: Queryable, ctx: Context, userName: string | undefined, emails: readonly string[]): Promise<JoiningAnswer> {
-  const { people, verifiersOfEmailsSent, accountName } = await identifyForJoining(q, ctx.accountId, userName, emails);
-  return { ...(await decide(q, ctx, people, verifiersOfEmailsSent)), accountName };
+  const { people, verifiersOfEmailsSent, accountName, accountSsoEnforced } = await identifyForJoining(q, ctx.accountId, userName, emails);
+  return { ...(await decide(q, ctx, people, verifiersOfEmailsSent)), accountName, accountSsoEnforced };
 }
 
 async function decide(q: Queryable, ctx: Context, people: readonly JoiningPerson[], verifiersOfEmailsSent: readonly string[]): Promise<Joining> {

@@ -135,36 +135,40 @@ export class AccountUsersService {
     const userName = input.user.user_name ?? emails[0];
     const join = await joiningRule(q, ctx, userName, emails);
     if (join.kind === 'already-member') throw alreadyMemberConflict(join.member, userName, emails);
+    const membership = input.membership ?? {};
+    const roles = applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags);
+    // An account that enforces SSO lets only its admins use a password (rule 5): one sent for anyone
+    // else (Okta's Sync Password) is neither hashed nor kept, and the audit event says so.
+    const passwordNotKept = join.accountSsoEnforced && input.user.password !== undefined && !roles.includes('admin');
+    const profile: ProfileChanges = passwordNotKept ? { ...input.user, password: undefined } : input.user;
     // the new person (or the invitation's copy), written with the membership; a linked person is read back with it
     let person: NewPerson | undefined;
     // a person made for an invitation at a domain another account verified: managed by no account
     let unclaimed: NewPerson | undefined;
     let invited: InvitedPerson | undefined;
     if (join.kind === 'new') {
-      person = await planNewPerson(ctx, input.user);
+      person = await planNewPerson(ctx, profile);
     } else if (join.kind !== 'link') {
       // Rule 1: a person this account may not link is invited; the account sees only what it sent.
-      person = await planNewPerson(ctx, input.user, { invitation: true });
+      person = await planNewPerson(ctx, profile, { invitation: true });
       if (join.kind === 'invite') {
         invited = join.person;
       } else {
-        const made = await planNewPerson(ctx, { ...input.user, password: undefined });
+        const made = await planNewPerson(ctx, { ...profile, password: undefined });
         unclaimed = { ...made, row: { ...made.row, managed_by_account_id: null } };
         invited = { id: made.row.id, address: made.emails.find((e) => e.primary)!.email };
       }
     }
     const userId = join.kind === 'link' ? join.person.id : person!.row.id;
-    if (join.kind === 'link' && join.person.managed_by_account_id === ctx.accountId && hasProfileChanges(input.user)) {
+    if (join.kind === 'link' && join.person.managed_by_account_id === ctx.accountId && hasProfileChanges(profile)) {
       // a person this account manages, added again (deleted, then provisioned anew): what it sends
       // now is their profile, as for a new person, not what it sent the first time
       if (!q.isTransaction) throw new CreateNeedsTransaction();
       const [stored] = await findUsers(q, [userId]);
-      const update = await planProfileUpdate(stored, input.user, ctx);
+      const update = await planProfileUpdate(stored, profile, ctx);
       if (update.writes) await update.apply(q);
     }
     const id = newId('au');
-    const membership = input.membership ?? {};
-    const roles = applyRoleFlags(membership.roles ?? membership.roles_from_idp ?? [], membership.role_flags);
     const active = membership.active ?? true;
     const row = await insertMembership(
       q,
@@ -172,7 +176,7 @@ export class AccountUsersService {
       [
         ...(unclaimed ? newUserWrites(q, unclaimed.row, unclaimed.emails, unclaimed.phones) : []),
         ...(person ? newUserWrites(q, person.row, person.emails, person.phones) : []),
-        auditWith(q, ctx, { action: invited ? 'account_user.invite' : person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active, ...(invited ? { invited: true } : {}) } }),
+        auditWith(q, ctx, { action: invited ? 'account_user.invite' : person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active, ...(invited ? { invited: true } : {}), ...(passwordNotKept ? { password: 'not kept: the account enforces SSO and only its admins use a password' } : {}) } }),
         ...(invited ? invitationMessageWrites(q, { id: ctx.accountId, name: join.accountName }, id, invited) : []),
         ...companions(id),
       ],
