@@ -10,7 +10,7 @@ import { toScimUser } from './user-mapping.js';
  * fails until it does): documents stored by the previous format are then not used, and are
  * rendered again as they are read.
  */
-export const USER_DOCUMENT_FORMAT = 1;
+export const USER_DOCUMENT_FORMAT = 2;
 
 const renderings = new Map<string, MemberRendering>();
 

@@ -56,8 +56,9 @@ export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
     id: m.id,
     externalId: m.external_id,
     userName: u.user_name,
-    name: compact({ formatted: idpName.formatted ?? u.name, familyName: u.family_name, givenName: u.given_name, middleName: idpName.middleName, honorificPrefix: idpName.honorificPrefix, honorificSuffix: idpName.honorificSuffix }),
-    displayName: u.name,
+    // formatted as sent, else from the parts; never the display name (issue 14)
+    name: compact({ formatted: idpName.formatted ?? ([u.given_name, u.family_name].filter(Boolean).join(' ') || undefined), familyName: u.family_name, givenName: u.given_name, middleName: idpName.middleName, honorificPrefix: idpName.honorificPrefix, honorificSuffix: idpName.honorificSuffix }),
+    displayName: u.display_name ?? undefined,
     nickName: idp.nickName,
     profileUrl: idp.profileUrl,
     title: idp.title,
@@ -177,8 +178,11 @@ export function toUserWrite(doc: Json, touched?: ReadonlySet<string>): UserWrite
     user.family_name = typeof name.familyName === 'string' && name.familyName !== '' ? name.familyName : null;
   }
   if (has('displayName') || has('name')) {
-    const display = [doc.displayName, name.formatted, [name.givenName, name.familyName].filter((p) => typeof p === 'string' && p).join(' ')].find((v) => typeof v === 'string' && v.trim() !== '');
-    if (typeof display === 'string') user.name = display;
+    // displayName is its own attribute: cleared by "", null or remove; the name shown falls back
+    // to the full name, then the userName
+    user.display_name = typeof doc.displayName === 'string' && doc.displayName.trim() !== '' ? doc.displayName : null;
+    const shown = [doc.displayName, name.formatted, [name.givenName, name.familyName].filter((p) => typeof p === 'string' && p).join(' '), doc.userName].find((v) => typeof v === 'string' && v.trim() !== '');
+    if (typeof shown === 'string') user.name = shown;
   }
   if (has('emails') && Array.isArray(doc.emails)) {
     const items = (doc.emails as Json[]).filter((e) => present(e.value) && isUsableEmail(e.value)).map((e) => ({ email: e.value as string, type: (e.type as string | undefined) ?? null, primary: e.primary === true }));

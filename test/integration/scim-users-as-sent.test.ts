@@ -25,7 +25,9 @@ describe('users as IdPs send them', () => {
     expect(res.status).toBe(201);
     expect(res.body.userName).toBe(userName);
     expect(res.body.emails).toEqual([{ value: userName, primary: true }]);
-    expect(res.body.displayName).toBe(userName);
+    // no displayName was sent, so none is shown; the name Rollcall shows is the userName
+    expect(res.body.displayName).toBeUndefined();
+    expect((await app.request('GET', `/api/v4/account_users/${res.body.id}`, { token: account.token })).body.user.name).toBe(userName);
     expect(res.body[ROLLCALL].noEmailToNotify).toBeUndefined();
   });
 
@@ -105,5 +107,43 @@ describe('users as IdPs send them', () => {
     } finally {
       await app.database.knex('accounts').where({ id: account.accountId }).update({ sso_enforced: false });
     }
+  });
+});
+
+describe('displayName, its own attribute', () => {
+  const make = async () => {
+    const res = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName: `${unique('dn')}@example.com`, name: { givenName: 'Ada', familyName: 'Lovelace' }, displayName: 'Countess' });
+    expect(res.status).toBe(201);
+    expect(res.body.displayName).toBe('Countess');
+    // setting displayName never writes name.formatted
+    expect(res.body.name.formatted).toBe('Ada Lovelace');
+    return res.body as { id: string; userName: string };
+  };
+
+  it.each([
+    ['Entra: Replace displayName ""', { op: 'Replace', path: 'displayName', value: '' }],
+    ['null', { op: 'replace', path: 'displayName', value: null }],
+    ['remove', { op: 'remove', path: 'displayName' }],
+  ])('is cleared by %s, and GET shows it cleared', async (_how, operation) => {
+    const user = await make();
+    const patched = await req('PATCH', `/Users/${user.id}`, { schemas: [SCIM_URN.patchOp], Operations: [operation] });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.displayName).toBeUndefined();
+    const got = await req('GET', `/Users/${user.id}`);
+    expect(got.body.displayName).toBeUndefined();
+    expect(got.body.name).toMatchObject({ givenName: 'Ada', familyName: 'Lovelace', formatted: 'Ada Lovelace' });
+    // and the list (stored documents) says the same
+    const listed = await req('GET', `/Users?filter=${encodeURIComponent(`userName eq "${user.userName}"`)}`);
+    expect(listed.body.Resources[0].displayName).toBeUndefined();
+  });
+
+  it('is replaced on its own, and a change of the name parts leaves it', async () => {
+    const user = await make();
+    const replaced = await req('PATCH', `/Users/${user.id}`, { schemas: [SCIM_URN.patchOp], Operations: [{ op: 'replace', path: 'displayName', value: 'Ada L.' }] });
+    expect(replaced.body.displayName).toBe('Ada L.');
+    expect(replaced.body.name.formatted).toBe('Ada Lovelace');
+    const renamed = await req('PATCH', `/Users/${user.id}`, { schemas: [SCIM_URN.patchOp], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Augusta' }] });
+    expect(renamed.body.displayName).toBe('Ada L.');
+    expect(renamed.body.name.givenName).toBe('Augusta');
   });
 });

@@ -11,6 +11,9 @@ import { USER_DOCUMENT_FORMAT, userRendering } from '../../src/scim/user-documen
  */
 const RENDERED_HASH_BY_FORMAT: Record<number, string> = {
   1: '5221b53c05d176604d58e0d28252026fd3896054836b5e941d80831bc4cf1b57',
+  // 2: displayName its own attribute, name.formatted never the display name; this member (sent a
+  // formatted name, display name = name) renders as before, others without a formatted name do not
+  2: '5221b53c05d176604d58e0d28252026fd3896054836b5e941d80831bc4cf1b57',
 };
 
 const at = new Date('2026-01-02T03:04:05.000Z');
@@ -20,7 +23,7 @@ const member: DirectoryMember = {
     enterprise: { department: 'Navy', manager: { value: 'au_2' } }, version: 7, created_at: at, updated_at: at,
     team_ids: ['tem_1'], granted_roles: [{ role: 'admin', team_id: 'tem_1', team_name: 'Admins' }],
     user: {
-      id: 'usr_1', name: 'Grace Hopper', given_name: 'Grace', family_name: 'Hopper', user_name: 'grace@example.com', time_zone: 'America/New_York',
+      id: 'usr_1', name: 'Grace Hopper', display_name: 'Grace Hopper', given_name: 'Grace', family_name: 'Hopper', user_name: 'grace@example.com', time_zone: 'America/New_York',
       preferred_language: 'en', notify_push: true, notify_email: true, notify_sms: false, notify_voice: true, last_sign_in_at: null, managed_by_account_id: 'acc_1', is_invitation: false,
       created_at: at, updated_at: at,
       emails: [{ id: 'em_1', email: 'grace@example.com', type: 'work', primary: true, blocked: false, verified_at: null }],

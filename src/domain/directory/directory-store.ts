@@ -21,7 +21,7 @@ const MEMBER_FIELD_SQL: Record<MemberField, FieldSpec> = {
   id: text('au.id', { caseExact: true }),
   external_id: text('au.external_id', { caseExact: true }),
   user_name: text('u.user_name'),
-  display_name: text('u.name'),
+  display_name: text('u.display_name'),
   given_name: text('u.given_name'),
   family_name: text('u.family_name'),
   active: { sql: 'au.active', type: 'boolean' },

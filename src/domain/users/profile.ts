@@ -30,7 +30,10 @@ export interface PhoneInput {
 }
 
 export interface ProfileChanges {
+  /** The name shown; set alone (REST), it is the display name too. */
   name?: string;
+  /** SCIM displayName: null clears it. */
+  display_name?: string | null;
   given_name?: string | null;
   family_name?: string | null;
   user_name?: string;
@@ -45,7 +48,7 @@ export interface ProfileChanges {
   phones?: { mode: 'merge' | 'replace'; items: PhoneInput[] };
 }
 
-const SCALAR_FIELDS = ['name', 'given_name', 'family_name', 'user_name', 'time_zone', 'preferred_language', 'notify_push', 'notify_email', 'notify_sms', 'notify_voice'] as const;
+const SCALAR_FIELDS = ['name', 'display_name', 'given_name', 'family_name', 'user_name', 'time_zone', 'preferred_language', 'notify_push', 'notify_email', 'notify_sms', 'notify_voice'] as const;
 
 export function hasProfileChanges(changes: ProfileChanges | undefined): boolean {
   return !!changes && Object.values(changes).some((v) => v !== undefined);
@@ -78,6 +81,9 @@ export function requireProfileEditor(ctx: Context, user: Pick<UserRecord, 'id' |
 function checkedScalars(changes: ProfileChanges): UserUpdate {
   const out: UserUpdate = {};
   if (changes.name !== undefined) out.name = checkName(changes.name);
+  // a name set alone (the REST API's `name`) is the display name too; SCIM says both
+  const display = changes.display_name !== undefined ? changes.display_name : changes.name;
+  if (display !== undefined) out.display_name = display === null || display.trim() === '' ? null : checkName(display, 'display_name');
   if (changes.given_name !== undefined) out.given_name = changes.given_name === null || changes.given_name === '' ? null : checkName(changes.given_name, 'given_name');
   if (changes.family_name !== undefined) out.family_name = changes.family_name === null || changes.family_name === '' ? null : checkName(changes.family_name, 'family_name');
   if (changes.user_name !== undefined) out.user_name = checkUserName(changes.user_name);
@@ -146,6 +152,7 @@ export async function planNewPerson(ctx: Context, input: ProfileChanges, options
     row: {
       id: newId('usr'),
       name,
+      display_name: scalars.display_name ?? null,
       given_name: scalars.given_name ?? null,
       family_name: scalars.family_name ?? null,
       user_name: userName,

@@ -28,7 +28,10 @@ export interface PhoneRecord {
 
 export interface UserRow {
   id: string;
+  /** The name Rollcall shows: the display name, else the full name, else the user name. */
   name: string;
+  /** SCIM displayName, as sent (null when none or cleared). */
+  display_name: string | null;
   given_name: string | null;
   family_name: string | null;
   user_name: string;
@@ -63,7 +66,7 @@ export type UserInsert = Omit<UserRow, 'created_at' | 'updated_at' | 'last_sign_
 export type UserUpdate = Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>> & { password_hash?: string | null; password_set_by_account_id?: string | null };
 
 export const USER_COLUMNS = [
-  'id', 'name', 'given_name', 'family_name', 'user_name', 'time_zone', 'preferred_language',
+  'id', 'name', 'display_name', 'given_name', 'family_name', 'user_name', 'time_zone', 'preferred_language',
   'notify_push', 'notify_email', 'notify_sms', 'notify_voice', 'last_sign_in_at', 'managed_by_account_id',
   'is_invitation', 'created_at', 'updated_at',
 ] as const;
