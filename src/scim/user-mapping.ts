@@ -3,7 +3,7 @@ import type { DirectoryMember } from '../domain/directory/directory-service.js';
 import type { CreateAccountUser, MembershipChanges, UpdateAccountUser } from '../domain/users/account-users-service.js';
 import { effectiveRolesOf } from '../domain/users/account-users-store.js';
 import type { ProfileChanges } from '../domain/users/profile.js';
-import { isDialablePhone, isUsableEmail, languageOf } from '../domain/users/profile-rules.js';
+import { isDialablePhone, isUsableEmail, languageOf, splitFullName } from '../domain/users/profile-rules.js';
 import { ScimError } from './errors.js';
 import { URN } from './schemas.js';
 
@@ -50,6 +50,9 @@ export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
   const idpName = isObject(idp.name) ? idp.name : {};
   const groupOnly = new Map(m.granted_roles.filter((g) => !m.roles.includes(g.role)).map((g) => [g.role, g]));
   const enterprise = m.enterprise ?? {};
+  // the given and family names as sent; split from the full name only where nothing else is known
+  // (a person added over REST with a name alone), so that an IdP sees both (Okta's tests need them)
+  const parts = u.given_name || u.family_name ? { given_name: u.given_name, family_name: u.family_name } : splitFullName(u.name !== u.user_name ? u.name : undefined);
   const updated = new Date(Math.max(new Date(m.updated_at).getTime(), new Date(u.updated_at).getTime()));
   const doc: Json = {
     schemas: [URN.user, ...(Object.keys(enterprise).length ? [URN.enterprise] : []), URN.rollcall],
@@ -57,7 +60,7 @@ export function toScimUser(member: DirectoryMember, baseUrl: string): Json {
     externalId: m.external_id,
     userName: u.user_name,
     // formatted as sent, else from the parts; never the display name (issue 14)
-    name: compact({ formatted: idpName.formatted ?? ([u.given_name, u.family_name].filter(Boolean).join(' ') || undefined), familyName: u.family_name, givenName: u.given_name, middleName: idpName.middleName, honorificPrefix: idpName.honorificPrefix, honorificSuffix: idpName.honorificSuffix }),
+    name: compact({ formatted: idpName.formatted ?? ([parts.given_name, parts.family_name].filter(Boolean).join(' ') || undefined), familyName: parts.family_name, givenName: parts.given_name, middleName: idpName.middleName, honorificPrefix: idpName.honorificPrefix, honorificSuffix: idpName.honorificSuffix }),
     displayName: u.display_name ?? undefined,
     nickName: idp.nickName,
     profileUrl: idp.profileUrl,

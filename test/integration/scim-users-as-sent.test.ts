@@ -147,3 +147,15 @@ describe('displayName, its own attribute', () => {
     expect(renamed.body.name.givenName).toBe('Augusta');
   });
 });
+
+describe('given and family names', () => {
+  it('a person added over REST with a full name alone shows it split to the IdP; one sent with parts shows them as sent', async () => {
+    const email = `${unique('rest')}@example.com`;
+    const rest = await app.request('POST', '/api/v4/account_users', { token: account.token, body: { user_attributes: { name: 'Mary Ann Evans', emails_attributes: [{ email }] } } });
+    expect(rest.status).toBe(201);
+    const got = await req('GET', `/Users/${rest.body.id}`);
+    expect(got.body.name).toEqual({ givenName: 'Mary Ann', familyName: 'Evans', formatted: 'Mary Ann Evans' });
+    const sent = await req('POST', '/Users', { schemas: [SCIM_URN.user], userName: `${unique('p')}@example.com`, name: { givenName: 'George', familyName: 'Eliot' } });
+    expect(sent.body.name).toEqual({ givenName: 'George', familyName: 'Eliot', formatted: 'George Eliot' });
+  });
+});

@@ -4,7 +4,7 @@ import { type Context, transact } from '../context.js';
 import { NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { AccountUsersService } from '../users/account-users-service.js';
-import { checkName } from '../users/profile-rules.js';
+import { checkName, splitFullName } from '../users/profile-rules.js';
 import { type AccountRow, countAccounts, findAccount, insertAccount, setAccountOwner } from './accounts-store.js';
 
 export interface CreateAccountInput {
@@ -25,8 +25,7 @@ export function ownerNames(input: Pick<CreateAccountInput, 'ownerEmail' | 'owner
   const family = input.ownerFamilyName?.trim() || undefined;
   const full = input.ownerName?.trim() || [given, family].filter(Boolean).join(' ') || input.ownerEmail.split('@')[0];
   if (given || family) return { name: full, given_name: given, family_name: family };
-  const words = full.split(/\s+/);
-  return words.length > 1 ? { name: full, given_name: words.slice(0, -1).join(' '), family_name: words[words.length - 1] } : { name: full };
+  return { name: full, ...splitFullName(full) };
 }
 
 export class AccountsService {

@@ -110,3 +110,12 @@ export function checkUserName(value: unknown, field = 'user_name'): string {
   if (/[\u0000-\u001f\u007f]/.test(userName)) throw new Invalid(field, `${field} ${show(value)} holds a control character`);
   return userName;
 }
+
+/**
+ * A full name split into given and family names, where nothing else is known of them: the last
+ * word the family name, the rest the given name; a single word splits into nothing.
+ */
+export function splitFullName(full: string | null | undefined): { given_name?: string; family_name?: string } {
+  const words = (full ?? '').trim().split(/\s+/).filter(Boolean);
+  return words.length > 1 ? { given_name: words.slice(0, -1).join(' '), family_name: words[words.length - 1] } : {};
+}
