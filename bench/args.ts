@@ -12,6 +12,7 @@ export const SCENARIOS = [
   'member-big',
   'member-small',
   'entra-cycle',
+  'lookup-beside-password-posts',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

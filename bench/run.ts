@@ -129,6 +129,7 @@ async function main(options: BenchOptions): Promise<number> {
       log,
       measure,
       concurrency: options.concurrency,
+      measureSeconds: Math.min(2, options.warmup) + options.duration,
     };
 
     if (options.warmup > 0) {

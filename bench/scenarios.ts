@@ -15,7 +15,7 @@ import {
   pagePath,
   scimHeaders,
 } from './idp-requests.js';
-import type { LoadFigures, StepSpec } from './load.js';
+import { type LoadFigures, runLoad, type StepSpec } from './load.js';
 import { readPage, type ReceivedPage, verifyWalk, walkStarts } from './page-walk.js';
 import type { Seeded } from './seed.js';
 
@@ -56,6 +56,8 @@ export interface ScenarioEnv {
   /** Starts the reference server (Express 5 + one pg query) on the same database; undefined on the embedded one. */
   startReference(): Promise<(Target & { stop(): Promise<void> }) | undefined>;
   concurrency: number[];
+  /** How long one measure() runs, warm-up included, in seconds. */
+  measureSeconds: number;
 }
 
 export interface Scenario {
@@ -329,6 +331,30 @@ const entraCycle: Scenario = {
   },
 };
 
+const lookupBesidePasswordPosts: Scenario = {
+  name: 'lookup-beside-password-posts',
+  what: 'userName lookups on half the connections alone, then again while Okta password POSTs run on the other half: what a storm of password hashing leaves to other requests',
+  async run(env) {
+    const names = env.seeded.userNames;
+    const lookups = { steps: [{ next: (n: number) => ({ method: 'GET' as const, path: oktaLookupPath(cycle(names, n)) }) }], expected: ok200 };
+    for (const c of env.concurrency) {
+      const half = Math.max(1, Math.floor(c / 2));
+      await env.measure({ label: 'lookup-alone', ...lookups }, half);
+      const storm = runLoad({
+        url: env.url,
+        headers: (step) => scimHeaders(env.token, step.body !== undefined),
+        connections: half,
+        duration: env.measureSeconds + 1,
+        steps: [{ next: (n) => ({ method: 'POST', path: '/scim/v2/Users', body: oktaCreateBody(`${env.runId}-storm-c${c}-${n}`) }) }],
+        expected: (s) => s === 201,
+      });
+      await env.measure({ label: 'lookup-beside-password-posts', ...lookups, note: `beside ${half} connections of password POSTs` }, half);
+      const posts = await storm;
+      env.log(`password POSTs beside the lookups: ${posts.requests} in ${posts.seconds.toFixed(1)} s (${(posts.requests / posts.seconds).toFixed(1)}/s)`);
+    }
+  },
+};
+
 export const ALL_SCENARIOS: Scenario[] = [
   reference,
   lookupExisting,
@@ -340,4 +366,5 @@ export const ALL_SCENARIOS: Scenario[] = [
   memberScenario('member-big', (s) => s.bigGroupId, 'PATCH /Groups/{big} adding then removing one member (Okta: value list / members[value eq]; Entra: Add / Remove with value list)'),
   memberScenario('member-small', (s) => s.smallGroupId, 'the same on the 5-member group'),
   entraCycle,
+  lookupBesidePasswordPosts,
 ];
