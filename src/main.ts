@@ -38,7 +38,7 @@ export async function start(config: Config): Promise<Running> {
   } finally {
     if (migrator !== database) await migrator.close();
   }
-  const services = createServices(database.knex, database.changes, secrets, { dnsResolver: config.dnsResolver, rateLimits: config.rateLimits });
+  const services = createServices(database.knex, database.changes, secrets, { dnsResolver: config.dnsResolver, rateLimits: config.rateLimits, publicUrl: config.publicUrl });
   const app = createApp({ config, database, services });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -31,7 +31,7 @@ export async function withServices<T>(config: Config, work: (services: Services,
   try {
     await migrateLatest(database.knex);
     // no command signs JWTs; the configured keys are passed all the same, none is made here
-    return await work(createServices(database.knex, undefined, config.secretKeys && new SecretBox(config.secretKeys), { dnsResolver: config.dnsResolver }), database);
+    return await work(createServices(database.knex, undefined, config.secretKeys && new SecretBox(config.secretKeys), { dnsResolver: config.dnsResolver, publicUrl: config.publicUrl }), database);
   } finally {
     await database.close();
   }

@@ -50,12 +50,15 @@ export interface Services {
 export interface ServicesOptions {
   /** DNS servers for domain verification (DNS_RESOLVER); unset = the system's. */
   dnsResolver?: readonly string[];
+  /** PUBLIC_URL, where links in emails point; http://127.0.0.1:3000 (the default) unless given. */
+  publicUrl?: string;
   /** RATE_LIMIT_SCIM and RATE_LIMIT_API; none when unset (one-off commands, tests that do not test them). */
   rateLimits?: RateLimitRules;
 }
 
 export function createServices(db: Knex, changes?: ChangeFeed, secrets?: SecretBox, options: ServicesOptions = {}): Services {
-  const accountUsers = new AccountUsersService(db);
+  const publicUrl = options.publicUrl ?? 'http://127.0.0.1:3000';
+  const accountUsers = new AccountUsersService(db, publicUrl);
   const teams = new TeamsService(db);
   return {
     accounts: new AccountsService(db, accountUsers),
@@ -73,7 +76,7 @@ export function createServices(db: Knex, changes?: ChangeFeed, secrets?: SecretB
     schedules: new SchedulesService(db),
     ownership: new OwnershipService(db),
     domains: new DomainsService(db, { dnsServers: options.dnsResolver }),
-    invitations: new InvitationsService(db),
+    invitations: new InvitationsService(db, publicUrl),
     rateLimits: new RateLimits(db, options.rateLimits ?? NO_RATE_LIMITS),
   };
 }

@@ -9,7 +9,6 @@ import { samlRouter } from '../sso/saml-router.js';
 import { decodeWebForm } from '../web/decode.js';
 import { webRouter } from '../web/web-router.js';
 import { invitationsRouter } from '../web/invitations-router.js';
-import { setInvitationLinkBase } from '../domain/invitations/invitation-messages.js';
 import { unavailableOf } from '../domain/faults.js';
 import { logger } from '../log.js';
 import { accessLog, requestContext } from './request-context.js';
@@ -23,8 +22,6 @@ export interface AppDeps {
 /** Assembles the HTTP application: request ids and logging, health checks, the adapters' routers, a final error handler. */
 export function createApp({ config, database, services }: AppDeps): Express {
   const app = express();
-  // the one-time links invitations email point at this server
-  setInvitationLinkBase(config.publicUrl);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestContext);

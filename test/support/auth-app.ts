@@ -56,7 +56,7 @@ async function startOn(database: Database, closeDatabase: () => Promise<void>): 
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const services = createServices(database.knex, database.changes, testSecrets());
+  const services = createServices(database.knex, database.changes, testSecrets(), { publicUrl: url });
   server.on('request', createApp({ config: { bodyLimitBytes: 1024 * 1024, publicUrl: url }, database, services }));
 
   const request: AuthApp['request'] = async (method, path, options = {}) => {

@@ -14,22 +14,17 @@ export const INVITATION_PROOF_PURPOSE = 'invitation';
 /** How long an invitation link can be used. */
 const LINK_LIFETIME_SECONDS = 7 * 24 * 3600;
 
-let publicUrl = 'http://127.0.0.1:3000';
-/** Where the links point: the server's PUBLIC_URL (set once at start, like the SCIM base URL). */
-export function setInvitationLinkBase(url: string): void {
-  publicUrl = url.replace(/\/$/, '');
-}
-
 /**
  * The proof and the message, as writes for the statement (or transaction) that makes the
  * invitation: both are written with it or not at all.
  */
-export function invitationMessageWrites(q: Queryable, account: { id: string; name: string }, invitationId: string, person: InvitedPerson): Knex.QueryBuilder[] {
+/** `publicUrl`: where the link points (PUBLIC_URL). */
+export function invitationMessageWrites(q: Queryable, publicUrl: string, account: { id: string; name: string }, invitationId: string, person: InvitedPerson): Knex.QueryBuilder[] {
   // a person without an address sees the invitation when they sign in (/invitations)
   if (!person.address.includes('@')) return [];
   const accountName = account.name;
   const proof = emailProofWrite(q, { email: person.address, purpose: INVITATION_PROOF_PURPOSE, subjectId: invitationId, ttlSeconds: LINK_LIFETIME_SECONDS });
-  const link = `${publicUrl}/invitations/confirm?token=${encodeURIComponent(proof.token)}`;
+  const link = `${publicUrl.replace(/\/$/, '')}/invitations/confirm?token=${encodeURIComponent(proof.token)}`;
   const text = [
     `${accountName} has added you to their on-call account in Rollcall.`,
     '',

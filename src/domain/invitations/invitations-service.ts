@@ -24,7 +24,11 @@ export type { InvitationRow } from './invitations-store.js';
 type Answerer = { by: 'person'; channel: Channel; requestId?: string } | { by: 'operator' };
 
 export class InvitationsService {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    /** PUBLIC_URL: where the links of invitation emails point. */
+    private readonly publicUrl: string,
+  ) {}
 
   /** The signed-in person's pending invitations. */
   async listMine(ctx: Context): Promise<InvitationRow[]> {
@@ -49,7 +53,7 @@ export class InvitationsService {
       if (!invitation || invitation.invited_user_id !== userId) throw new NotFound('invitation', id);
       const address = await primaryEmailOf(trx, userId);
       if (!address) throw new Conflict('You have no email address to send the confirmation to');
-      for (const write of invitationMessageWrites(trx, { id: invitation.account_id, name: invitation.account_name }, id, { id: userId, address })) await write;
+      for (const write of invitationMessageWrites(trx, this.publicUrl, { id: invitation.account_id, name: invitation.account_name }, id, { id: userId, address })) await write;
       return { address };
     });
     deliverQueuedSoon();

@@ -114,7 +114,11 @@ export async function retryLostCreateRace<T>(attempt: () => Promise<T>): Promise
 }
 
 export class AccountUsersService {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    /** PUBLIC_URL: where the links of invitation emails point. */
+    private readonly publicUrl: string,
+  ) {}
 
   async create(ctx: Context, input: CreateAccountUser): Promise<MembershipRecord> {
     requireAccountManager(ctx, 'add people to the account');
@@ -177,7 +181,7 @@ export class AccountUsersService {
         ...(unclaimed ? newUserWrites(q, unclaimed.row, unclaimed.emails, unclaimed.phones) : []),
         ...(person ? newUserWrites(q, person.row, person.emails, person.phones) : []),
         auditWith(q, ctx, { action: invited ? 'account_user.invite' : person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active, ...(invited ? { invited: true } : {}), ...(passwordNotKept ? { password: 'not kept: the account enforces SSO and only its admins use a password' } : {}) } }),
-        ...(invited ? invitationMessageWrites(q, { id: ctx.accountId, name: join.accountName }, id, invited) : []),
+        ...(invited ? invitationMessageWrites(q, this.publicUrl, { id: ctx.accountId, name: join.accountName }, id, invited) : []),
         ...companions(id),
       ],
     );
