@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'member-small',
   'entra-cycle',
   'lookup-beside-password-posts',
+  'post-user-sso',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

@@ -130,6 +130,16 @@ async function main(options: BenchOptions): Promise<number> {
       measure,
       concurrency: options.concurrency,
       measureSeconds: Math.min(2, options.warmup) + options.duration,
+      setSsoEnforced: async (enforced) => {
+        // the embedded database is the server's own while it serves: only PostgreSQL can be reached beside it
+        if (db.kind !== 'postgres') throw new Error('post-user-sso needs PostgreSQL');
+        const admin = await db.open();
+        try {
+          await admin.knex('accounts').where({ id: seeded.accountId }).update({ sso_enforced: enforced });
+        } finally {
+          await admin.close();
+        }
+      },
     };
 
     if (options.warmup > 0) {

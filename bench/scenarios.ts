@@ -58,6 +58,8 @@ export interface ScenarioEnv {
   concurrency: number[];
   /** How long one measure() runs, warm-up included, in seconds. */
   measureSeconds: number;
+  /** Makes the seeded account enforce SSO, or not (as `PUT /api/v4/account/sso` would); PostgreSQL only. */
+  setSsoEnforced(enforced: boolean): Promise<void>;
 }
 
 export interface Scenario {
@@ -355,6 +357,25 @@ const lookupBesidePasswordPosts: Scenario = {
   },
 };
 
+const postUserSso: Scenario = {
+  name: 'post-user-sso',
+  what: 'POST /Users as Okta sends it, with a password, to an account that enforces SSO (the password of a non-admin is neither hashed nor kept), then without a password',
+  async run(env) {
+    await env.setSsoEnforced(true);
+    try {
+      for (const c of env.concurrency) {
+        await env.measure({ label: 'post-user-sso-password', steps: [{ next: (n) => ({ method: 'POST', path: '/scim/v2/Users', body: oktaCreateBody(`${env.runId}-sso-c${c}-${n}`) }) }], expected: (s) => s === 201, note: 'Okta, with a password, SSO enforced' }, c);
+        await env.measure(
+          { label: 'post-user-sso-nopw', steps: [{ next: (n) => ({ method: 'POST', path: '/scim/v2/Users', body: entraCreateBody(`sso.${env.runId}.c${c}.${n}@bench.example`, `${env.runId}-sso-c${c}-${n}`) }) }], expected: (s) => s === 201, note: 'no password, SSO enforced' },
+          c,
+        );
+      }
+    } finally {
+      await env.setSsoEnforced(false);
+    }
+  },
+};
+
 export const ALL_SCENARIOS: Scenario[] = [
   reference,
   lookupExisting,
@@ -367,4 +388,5 @@ export const ALL_SCENARIOS: Scenario[] = [
   memberScenario('member-small', (s) => s.smallGroupId, 'the same on the 5-member group'),
   entraCycle,
   lookupBesidePasswordPosts,
+  postUserSso,
 ];
