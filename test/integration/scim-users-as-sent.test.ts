@@ -104,6 +104,12 @@ describe('users as IdPs send them', () => {
       const events = await app.request('GET', '/api/v4/audit_events?limit=100', { token: account.token });
       const created = (events.body.data as { action: string; target: { id: string }; changes: Record<string, unknown> }[]).find((e) => e.target.id === member.body.id && e.action === 'account_user.create');
       expect(created?.changes.password).toMatch(/not kept/);
+      // a password sent later (Okta's password change push) is not kept either; an admin's is
+      const hashBefore = await hashOf(admin.body.userName);
+      expect((await req('PATCH', `/Users/${member.body.id}`, { schemas: [SCIM_URN.patchOp], Operations: [{ op: 'replace', path: 'password', value: 'okta-synced-pass-3' }] })).status).toBe(200);
+      expect(await hashOf(member.body.userName)).toBeNull();
+      expect((await req('PATCH', `/Users/${admin.body.id}`, { schemas: [SCIM_URN.patchOp], Operations: [{ op: 'replace', path: 'password', value: 'okta-synced-pass-4' }] })).status).toBe(200);
+      expect(await hashOf(admin.body.userName)).not.toBe(hashBefore);
     } finally {
       await app.database.knex('accounts').where({ id: account.accountId }).update({ sso_enforced: false });
     }

@@ -42,3 +42,9 @@ export async function isAccountOwner(q: Queryable, accountId: string, accountUse
   const row = (await q('accounts').where({ id: accountId, owner_account_user_id: accountUserId }).first('id')) as { id: string } | undefined;
   return row !== undefined;
 }
+
+/** Whether the account enforces SSO (only its admins may use a password). */
+export async function accountEnforcesSso(q: Queryable, id: string): Promise<boolean> {
+  const row = (await q('accounts').where({ id }).first('sso_enforced')) as { sso_enforced: boolean } | undefined;
+  return row?.sso_enforced === true;
+}

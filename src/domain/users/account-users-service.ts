@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { auditWith, eventRow, recordAudit } from '../audit/audit-service.js';
-import { lockAccount } from '../accounts/accounts-store.js';
+import { accountEnforcesSso, lockAccount } from '../accounts/accounts-store.js';
 import { requireOwnerStandingKept } from '../accounts/owner-rules.js';
 import type { Queryable } from '../../db/database.js';
 import { atomically, type Context, parseRole, type Role, ROLES, requireAccountManager, transact, type Trx } from '../context.js';
@@ -11,7 +11,7 @@ import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedule
 import { directRolesAfter } from '../roles/direct-roles.js';
 import { existingTeamIds, setTeamsOfMember } from '../teams/teams-store.js';
 import {
-  deleteMembership, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership, lockWholeMembership,
+  deleteMembership, effectiveRolesOf, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership, lockWholeMembership,
   type AuditedMembershipUpdate, type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, type UpdateCompanion, updateMembership,
 } from './account-users-store.js';
 import { canEditProfile, hasProfileChanges, type NewPerson, planNewPerson, planProfileUpdate, type ProfileChanges, type ProfileUpdate, requireProfileEditor, storedPerson } from './profile.js';
@@ -55,6 +55,9 @@ export interface UpdateAccountUser {
    */
   foreignProfile?: 'reject' | 'ignore';
 }
+
+/** What the audit trail says of a password sent for a member of an SSO-only account who may not use one. */
+const PASSWORD_NOT_KEPT = 'not kept: the account enforces SSO and only its admins use a password';
 
 /** Attempts for a create that loses a race on a unique email or user name (the retry then links or refuses). */
 const CREATE_ATTEMPTS = 3;
@@ -180,7 +183,7 @@ export class AccountUsersService {
       [
         ...(unclaimed ? newUserWrites(q, unclaimed.row, unclaimed.emails, unclaimed.phones) : []),
         ...(person ? newUserWrites(q, person.row, person.emails, person.phones) : []),
-        auditWith(q, ctx, { action: invited ? 'account_user.invite' : person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active, ...(invited ? { invited: true } : {}), ...(passwordNotKept ? { password: 'not kept: the account enforces SSO and only its admins use a password' } : {}) } }),
+        auditWith(q, ctx, { action: invited ? 'account_user.invite' : person ? 'account_user.create' : 'account_user.link', targetType: 'account_user', targetId: id, changes: { user_id: userId, roles, active, ...(invited ? { invited: true } : {}), ...(passwordNotKept ? { password: PASSWORD_NOT_KEPT } : {}) } }),
         ...(invited ? invitationMessageWrites(q, this.publicUrl, { id: ctx.accountId, name: join.accountName }, id, invited) : []),
         ...companions(id),
       ],
@@ -270,7 +273,15 @@ export class AccountUsersService {
         // rule 2: another account's IdP manages only the membership
       } else {
         requireProfileEditor(ctx, member.user);
-        profile = await planProfileUpdate(member.user, changes.user!, ctx);
+        let user = changes.user!;
+        // An account that enforces SSO lets only its admins use a password (rule 5): one its IdP or
+        // an admin sends for anyone else is neither hashed nor kept, and the event says so. Read
+        // only when a password is sent.
+        if (user.password !== undefined && !(ctx.actor.type === 'account_user' && ctx.actor.userId === member.user.id) && !effectiveRolesOf(member).includes('admin') && (await accountEnforcesSso(q, ctx.accountId))) {
+          user = { ...user, password: undefined };
+          audit.password = PASSWORD_NOT_KEPT;
+        }
+        profile = await planProfileUpdate(member.user, user, ctx);
         Object.assign(audit, profile.diff);
       }
     }
