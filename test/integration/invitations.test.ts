@@ -223,6 +223,31 @@ describe('an account provisions a person another account manages', () => {
   });
 });
 
+describe('the invitation pages, as a stranger would try them', () => {
+  it('signed out: the list sends to /login; a made-up, hostile or used-up link is refused, changing nothing', async () => {
+    const list = await fetch(`${app.url}/invitations`, { redirect: 'manual' });
+    expect(list.status).toBe(303);
+    expect(list.headers.get('location')).toBe('/login?return_to=%2Finvitations');
+    expect((await fetch(`${app.url}/invitations/au_0000000000000000000/send-link`, { method: 'POST', redirect: 'manual', headers: { origin: app.url } })).status).toBe(303);
+    for (const token of ['rc_prf_' + 'A'.repeat(43), '%00', 'a'.repeat(5000), "' or 1=1 --"]) {
+      const page = await app.request('GET', `/invitations/confirm?token=${encodeURIComponent(token)}`);
+      expect([400, 404]).toContain(page.status);
+      const answer = await app.request('POST', '/invitations/confirm', { rawBody: new URLSearchParams({ token, decision: 'accept' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: app.url } });
+      expect([400, 404]).toContain(answer.status);
+    }
+    const grace = await acmePerson();
+    const invited = await scimB('POST', '/Users', whatBravoSends(grace.email));
+    const link = await invitationLink(grace.email);
+    const token = new URL(link).searchParams.get('token')!;
+    const badDecision = await app.request('POST', '/invitations/confirm', { rawBody: new URLSearchParams({ token, decision: 'maybe' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: app.url } });
+    expect(badDecision.status).toBe(400);
+    // still an invitation, and the link still works once
+    expect((await scimB('GET', `/Users/${invited.body.id}`)).body[ROLLCALL].invited).toBe(true);
+    expect((await answer(link, 'decline')).status).toBe(200);
+    expect((await answer(link, 'accept')).status).toBe(404);
+  });
+});
+
 describe('squatting: an address another account created first', () => {
   it('does not let the squatter in to the account that provisions the address later', async () => {
     const address = uniqueEmail('new');
