@@ -5,10 +5,9 @@ import { Conflict, Forbidden, NotFound, show } from '../errors.js';
 import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedules-store.js';
 import { deliverQueuedSoon } from '../notifications/outbox.js';
 import { deleteMembership } from '../users/account-users-store.js';
-import { findPeopleByIdentity } from '../users/users-store.js';
 import { consumeInvitationProof, invitationMessageWrites, peekInvitationProof, revokeInvitationLinks } from './invitation-messages.js';
 import {
-  acceptInvitationRow, findInvitation, type InvitationRow, isMemberOf, listInvitations, listInvitationsOfPerson, lockInvitation, primaryEmailOf,
+  acceptInvitationRow, findInvitation, type InvitationRow, isEmailOf, isMemberOf, listInvitations, listInvitationsOfPerson, lockInvitation, primaryEmailOf,
 } from './invitations-store.js';
 
 /**
@@ -88,8 +87,7 @@ export class InvitationsService {
       const invitation = await lockInvitation(trx, proof.subjectId);
       if (!invitation) throw new NotFound('invitation', proof.subjectId);
       // the address must still be the invited person's (an address moved meanwhile proves nothing)
-      const owners = await findPeopleByIdentity(trx, undefined, [proof.email]);
-      if (!owners.some((p) => p.id === invitation.invited_user_id)) throw new NotFound('invitation', proof.subjectId);
+      if (!(await isEmailOf(trx, proof.email, invitation.invited_user_id))) throw new NotFound('invitation', proof.subjectId);
       const answerer: Answerer = { by: 'person', channel: 'web', requestId: meta.requestId };
       return decision === 'accept' ? this.acceptIn(trx, proof.subjectId, answerer) : this.declineIn(trx, proof.subjectId, answerer);
     });

@@ -115,3 +115,8 @@ export async function identifyForJoining(q: Queryable, accountId: string, userNa
   const row = result.rows[0];
   return { people: row.people.map(({ by_name: _byName, ...p }) => p), verifiersOfEmailsSent: row.verifiers, accountName: row.account_name, accountSsoEnforced: row.account_sso_enforced };
 }
+
+/** Whether the address is one of the person's own (never an invitation copy's). */
+export async function isEmailOf(q: Queryable, email: string, userId: string): Promise<boolean> {
+  return !!(await q('user_emails').whereRaw('lower(email) = ?', [email.toLowerCase()]).where({ user_id: userId, of_invitation: false }).first('id'));
+}

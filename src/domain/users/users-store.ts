@@ -164,40 +164,6 @@ export async function findUsers(q: Queryable, ids: readonly string[]): Promise<U
     .whereIn('u.id', ids)) as UserRecord[];
 }
 
-/** A person found by one of their identifiers, with what decides whether an account may link them (DESIGN rule 1). */
-export interface IdentifiedPerson {
-  id: string;
-  managed_by_account_id: string | null;
-  /** Their primary email (the address an invitation is sent to when no email sent matched). */
-  primary_email: string | null;
-  /** The emails given that are theirs, as stored. */
-  matched_emails: string[];
-}
-
-/**
- * People (never invitation copies) owning any of these sign-in names or email addresses, compared
- * without case: one statement, whose lookups use the unique indexes' leading column.
- */
-export async function findPeopleByIdentity(q: Queryable, userName: string | undefined, emails: readonly string[]): Promise<IdentifiedPerson[]> {
-  const lowered = [...new Set(emails.map((e) => e.toLowerCase()))];
-  const matched = q.raw(
-    `select u.id, null::text as email from users u where lower(u.user_name) = ? and not u.is_invitation
-     union all
-     select e.user_id, e.email from user_emails e where lower(e.email) = any(?::text[]) and not e.of_invitation`,
-    [(userName ?? '').toLowerCase(), lowered],
-  );
-  return (await q
-    .with('matched', matched)
-    .from('matched as m')
-    .join('users as u', 'u.id', 'm.id')
-    .groupBy('u.id', 'u.managed_by_account_id')
-    .select('u.id', 'u.managed_by_account_id')
-    .select(q.raw(`(select p.email from user_emails p where p.user_id = u.id and p."primary") as primary_email`))
-    .select(q.raw(`coalesce(array_agg(m.email) filter (where m.email is not null), '{}') as matched_emails`))
-    // the person named by the user name first
-    .orderByRaw('bool_or(m.email is null) desc, u.id')) as IdentifiedPerson[];
-}
-
 export async function insertEmails(q: Queryable, userId: string, emails: readonly NewEmail[]): Promise<void> {
   if (emails.length === 0) return;
   await translateUnique(q('user_emails').insert(emails.map((e) => ({ ...e, user_id: userId }))));
