@@ -13,7 +13,7 @@ import {
 } from './schedule-rules.js';
 import {
   countOverrides, deleteOverride, deleteSchedule, findSchedule, insertOverrides, insertSchedule, type LayerInsert, listSchedules, lockSchedule,
-  type OverrideInsert, replaceLayers, replaceOverrides, type ScheduledPerson, type ScheduleRecord, type ScheduleUpdate, updateSchedule,
+  type OverrideInsert, replaceLayers, replaceOverrides, type ScheduledPerson, type ScheduleRecord, schedulesNamingMember, type ScheduleUpdate, updateSchedule,
 } from './schedules-store.js';
 
 /** Use cases on schedules: their rotation layers, their overrides, and who is on call. */
@@ -96,6 +96,11 @@ export class SchedulesService {
 
   async list(ctx: Context, page: Page): Promise<{ rows: ScheduleRecord[]; total: number }> {
     return transact(this.db, (trx) => listSchedules(trx, ctx.accountId, page));
+  }
+
+  /** The schedules on which the member has a current or future place (a layer slot or an override that has not ended). */
+  async namingMember(ctx: Context, accountUserId: string): Promise<{ id: string; name: string }[]> {
+    return transact(this.db, (trx) => schedulesNamingMember(trx, ctx.accountId, accountUserId));
   }
 
   async update(ctx: Context, id: string, input: ScheduleInput): Promise<ScheduleRecord> {

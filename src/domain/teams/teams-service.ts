@@ -7,7 +7,7 @@ import { checkExternalId } from '../input-limits.js';
 import { existingMembershipIds, type Page } from '../users/account-users-store.js';
 import {
   addAccountMembersToTeam, addTeamMembers, changeTeamMembersAlone, deleteTeam, findTeam, insertTeam, listTeams, lockTeam, readTeamWith, removeAllTeamMembers, removeTeamMembers,
-  type TeamRecord, type TeamRow, teamMemberIds, updateTeam,
+  type TeamRecord, type TeamRow, type TeamSummary, teamMemberIds, teamsOfMember, teamSummaries, updateTeam,
 } from './teams-store.js';
 
 export interface TeamInput {
@@ -67,6 +67,16 @@ export class TeamsService {
 
   async list(ctx: Context, page: Page): Promise<{ rows: TeamRecord[]; total: number }> {
     return transact(this.db, (trx) => listTeams(trx, ctx.accountId, page));
+  }
+
+  /** The teams the member `accountUserId` of the account is in, by name (none for a stranger's id). */
+  async ofMember(ctx: Context, accountUserId: string): Promise<TeamSummary[]> {
+    return transact(this.db, (trx) => teamsOfMember(trx, ctx.accountId, accountUserId));
+  }
+
+  /** The account's teams by name and size, without members: at most `limit`. */
+  async summaries(ctx: Context, limit: number): Promise<TeamSummary[]> {
+    return transact(this.db, (trx) => teamSummaries(trx, ctx.accountId, limit));
   }
 
   async update(ctx: Context, id: string, input: TeamInput): Promise<TeamRecord> {

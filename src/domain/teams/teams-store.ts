@@ -64,6 +64,33 @@ export async function findTeam(q: Queryable, accountId: string, id: string, with
   return (await teamQuery(q, accountId, withMembers).where('t.id', id).first()) as TeamRecord | undefined;
 }
 
+/** A team by its name and size, without its member list. */
+export interface TeamSummary {
+  id: string;
+  name: string;
+  member_count: number;
+}
+
+const summaryColumns = (q: Queryable) => ['t.id', 't.name', q.raw('(select count(*)::int from team_members c where c.team_id = t.id) as member_count')];
+
+/** The teams a member is in, by name. */
+export async function teamsOfMember(q: Queryable, accountId: string, accountUserId: string): Promise<TeamSummary[]> {
+  return (await q('teams as t')
+    .join('team_members as tm', 'tm.team_id', 't.id')
+    .where({ 't.account_id': accountId, 'tm.account_user_id': accountUserId })
+    .select(summaryColumns(q))
+    .orderBy([{ column: q.raw('lower(t.name)') as unknown as string }, { column: 't.id' }])) as TeamSummary[];
+}
+
+/** The account's teams by name, at most `limit` of them (what a choice of group offers). */
+export async function teamSummaries(q: Queryable, accountId: string, limit: number): Promise<TeamSummary[]> {
+  return (await q('teams as t')
+    .where('t.account_id', accountId)
+    .select(summaryColumns(q))
+    .orderBy([{ column: q.raw('lower(t.name)') as unknown as string }, { column: 't.id' }])
+    .limit(limit)) as TeamSummary[];
+}
+
 export async function listTeams(q: Queryable, accountId: string, page: Page): Promise<{ rows: TeamRecord[]; total: number }> {
   const rows = await teamQuery(q, accountId).orderBy([{ column: 't.created_at' }, { column: 't.id' }]).limit(page.limit).offset(page.offset);
   const [{ count }] = await q('teams').where({ account_id: accountId }).count<{ count: number }[]>('* as count');

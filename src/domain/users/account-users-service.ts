@@ -11,7 +11,7 @@ import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedule
 import { directRolesAfter } from '../roles/direct-roles.js';
 import { existingTeamIds, setTeamsOfMember } from '../teams/teams-store.js';
 import {
-  deleteMembership, effectiveRolesOf, findMembership, findMembershipOfUser, insertMembership, listMemberships, lockMembership, lockWholeMembership,
+  deleteMembership, effectiveRolesOf, findMembership, findMembershipOfUser, findSourcedMembership, insertMembership, listMemberships, lockMembership, lockWholeMembership, searchMemberships, type SourcedMembership,
   type AuditedMembershipUpdate, type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, type UpdateCompanion, updateMembership,
 } from './account-users-store.js';
 import { canEditProfile, hasProfileChanges, type NewPerson, planNewPerson, planProfileUpdate, type ProfileChanges, type ProfileUpdate, requireProfileEditor, storedPerson } from './profile.js';
@@ -58,6 +58,9 @@ export interface UpdateAccountUser {
 
 /** What the audit trail says of a password sent for a member of an SSO-only account who may not use one. */
 const PASSWORD_NOT_KEPT = 'not kept: the account enforces SSO and only its admins use a password';
+
+/** The longest text the people search takes (a name, user name or email is at most 254). */
+const MAX_SEARCH_LENGTH = 254;
 
 /** Attempts for a create that loses a race on a unique email or user name (the retry then links or refuses). */
 const CREATE_ATTEMPTS = 3;
@@ -202,6 +205,26 @@ export class AccountUsersService {
 
   async list(ctx: Context, page: Page): Promise<{ rows: MembershipRecord[]; total: number }> {
     return transact(this.db, (trx) => listMemberships(trx, ctx.accountId, page));
+  }
+
+  /**
+   * The account's people whose name, user name or an email contains `text` (all when empty), by
+   * name, each with where the membership came from (its source: the IdP over SCIM, SSO sign-in, or
+   * made here). For admins: the source is read from the audit trail.
+   */
+  async search(ctx: Context, text: string | undefined, page: Page): Promise<{ rows: SourcedMembership[]; total: number }> {
+    requireAccountManager(ctx, 'search the people of the account');
+    const wanted = text?.trim() || undefined;
+    if (wanted && wanted.length > MAX_SEARCH_LENGTH) throw new Invalid('q', `q: search for at most ${MAX_SEARCH_LENGTH} characters, not ${wanted.length}`);
+    return transact(this.db, (trx) => searchMemberships(trx, ctx.accountId, wanted, page));
+  }
+
+  /** One member with their source (see search); for admins. */
+  async getWithSource(ctx: Context, id: string): Promise<SourcedMembership> {
+    requireAccountManager(ctx, "read where a member's membership came from");
+    const found = await transact(this.db, (trx) => findSourcedMembership(trx, ctx.accountId, id));
+    if (!found) throw new NotFound('account_user', id);
+    return found;
   }
 
   async update(ctx: Context, id: string, changes: UpdateAccountUser): Promise<MembershipRecord> {

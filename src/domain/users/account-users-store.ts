@@ -95,6 +95,62 @@ export async function listMemberships(q: Queryable, accountId: string, page: Pag
   return { rows: hydrate(rows), total: Number(count) };
 }
 
+/**
+ * Where a membership came from, as its first event (create, link or invite) says: through the
+ * account's identity provider over SCIM ('scim'), made at SAML sign-in (just-in-time, 'sso'), or
+ * made here by an admin, the REST API or the operator ('local'). No column holds it: the event is
+ * written in the statement that makes the membership (rule 6), so it is there for every one.
+ */
+export type MemberSource = 'scim' | 'sso' | 'local';
+
+export interface SourcedMembership extends MembershipRecord {
+  source: MemberSource;
+}
+
+const MADE_BY_ACTIONS = ['account_user.create', 'account_user.link', 'account_user.invite'] as const;
+
+/** SQL of the channel of the event that made the membership `au` (null when none: 'local'). */
+const MADE_THROUGH_SQL = `(select e.channel from audit_events e where e.account_id = au.account_id and e.target_type = 'account_user' and e.target_id = au.id and e.action in (${MADE_BY_ACTIONS.map((a) => `'${a}'`).join(', ')}) order by e.seq limit 1)`;
+
+function sourceOf(channel: unknown): MemberSource {
+  return channel === 'scim' ? 'scim' : channel === 'sso' ? 'sso' : 'local';
+}
+
+/** `%text%` for LIKE, with the pattern characters in `text` taken literally. */
+const containsPattern = (text: string): string => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Memberships whose person's name, user name or an email contains `text` (without regard to case),
+ * or all of them; by name, then id, so that paging neither skips nor repeats a row. An invitation
+ * is matched and shown by its copy (what this account sent), like every read of the account.
+ */
+export async function searchMemberships(q: Queryable, accountId: string, text: string | undefined, page: Page): Promise<{ rows: SourcedMembership[]; total: number }> {
+  const matching = (query: Knex.QueryBuilder): Knex.QueryBuilder => {
+    if (!text) return query;
+    const pattern = containsPattern(text);
+    return query.where((w) =>
+      w
+        .whereRaw(`lower(u.name) like ? escape '\\'`, [pattern])
+        .orWhereRaw(`lower(u.user_name) like ? escape '\\'`, [pattern])
+        .orWhereExists((e) => e.select(q.raw('1')).from('user_emails as se').whereRaw('se.user_id = u.id').whereRaw(`lower(se.email) like ? escape '\\'`, [pattern])),
+    );
+  };
+  const rows = await matching(membershipQuery(q, accountId))
+    .select(q.raw(`${MADE_THROUGH_SQL} as made_through`))
+    .orderBy([{ column: q.raw('lower(u.name)') as unknown as string }, { column: 'au.id' }])
+    .limit(page.limit)
+    .offset(page.offset);
+  const [{ count }] = await matching(q('account_users as au').join('users as u', 'u.id', 'au.user_id').where('au.account_id', accountId)).count<{ count: number }[]>('* as count');
+  const hydrated = hydrate(rows);
+  return { rows: hydrated.map((m, i) => ({ ...m, source: sourceOf((rows[i] as Record<string, unknown>).made_through) })), total: Number(count) };
+}
+
+/** A membership of the account with its source (searchMemberships), or undefined. */
+export async function findSourcedMembership(q: Queryable, accountId: string, id: string): Promise<SourcedMembership | undefined> {
+  const [row] = (await membershipQuery(q, accountId).where('au.id', id).select(q.raw(`${MADE_THROUGH_SQL} as made_through`))) as Record<string, unknown>[];
+  return row && { ...hydrate([row])[0], source: sourceOf(row.made_through) };
+}
+
 /** Locks the membership row for the rest of the transaction; answers false when it does not exist. */
 export async function lockMembership(q: Queryable, accountId: string, id: string): Promise<MembershipRow | undefined> {
   return (await q('account_users').where({ account_id: accountId, id }).forUpdate().first()) as MembershipRow | undefined;
