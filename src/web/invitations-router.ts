@@ -3,8 +3,9 @@ import type { Config } from '../config.js';
 import type { SignedIn } from '../domain/auth/sign-in-service.js';
 import { Forbidden, Invalid } from '../domain/errors.js';
 import type { Services } from '../domain/services.js';
-import { isCrossSiteWrite, readSessionCookie } from '../http/session-cookie.js';
+import { isCrossSiteWrite } from '../http/session-cookie.js';
 import { webErrorHandler } from './errors.js';
+import { redirectToLogin, signedInMember } from './signed-in.js';
 import { invitationAnsweredPage, invitationConfirmPage, invitationListPage } from './invitation-pages.js';
 
 /**
@@ -21,13 +22,9 @@ export function invitationsRouter(services: Services, config: Pick<Config, 'body
   };
   /** The signed-in person, or a redirect to /login (undefined). */
   const signedIn = async (req: Request, res: Response): Promise<SignedIn | undefined> => {
-    const secret = readSessionCookie(req);
-    if (secret) {
-      const found = await services.signIn.authenticateSession(secret, 'web', res.locals.requestId as string).catch(() => undefined);
-      if (found?.ctx.actor.type === 'account_user') return found;
-    }
-    res.redirect(303, `/login?return_to=${encodeURIComponent('/invitations')}`);
-    return undefined;
+    const found = await signedInMember(services, req, res);
+    if (!found) redirectToLogin(res, '/invitations');
+    return found;
   };
   const tokenOf = (value: unknown): string => {
     if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{10,200}$/.test(value)) throw new Invalid('token', 'This link is not complete: open it again from the email');
