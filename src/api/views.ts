@@ -81,11 +81,12 @@ export function teamView(t: TeamRecord) {
   };
 }
 
-export function auditEventView(e: AuditEventRow) {
+/** actor.name: the member's name or the SCIM token's (null for the operator, or an actor since deleted). */
+export function auditEventView(e: AuditEventRow & { actor_name?: string | null }) {
   return {
     id: e.id,
     object: 'audit_event',
-    actor: { type: e.actor_type, id: e.actor_id },
+    actor: { type: e.actor_type, id: e.actor_id, name: e.actor_name ?? null },
     channel: e.channel,
     action: e.action,
     target: { type: e.target_type, id: e.target_id },

@@ -3,7 +3,10 @@ import type { Queryable } from '../../db/database.js';
 import { type Context, requireAccountManager, transact, type Trx } from '../context.js';
 import { newId } from '../ids.js';
 import type { Page } from '../users/account-users-store.js';
-import { type AuditEventRow, type AuditInsert, auditEventInsert, insertAuditEvent, listAuditEvents } from './audit-store.js';
+import { type AuditEventListRow, type AuditEventRow, type AuditFilterRows, type AuditInsert, auditEventInsert, insertAuditEvent, listAuditEvents } from './audit-store.js';
+
+/** What the trail may be filtered by. */
+export type AuditFilter = AuditFilterRows;
 
 export interface AuditEntry {
   action: string;
@@ -54,8 +57,9 @@ export function auditWith(q: Queryable, ctx: Context, entry: AuditEntry): AuditI
 export class AuditService {
   constructor(private readonly db: Knex) {}
 
-  async list(ctx: Context, page: Page): Promise<{ rows: AuditEventRow[]; total: number }> {
+  /** Newest first, with the actors' names; every filter given must hold (exact values; since inclusive, until exclusive). */
+  async list(ctx: Context, page: Page, filter: AuditFilter = {}): Promise<{ rows: AuditEventListRow[]; total: number }> {
     requireAccountManager(ctx, 'read the audit trail');
-    return transact(this.db, (trx) => listAuditEvents(trx, ctx.accountId, page));
+    return transact(this.db, (trx) => listAuditEvents(trx, ctx.accountId, page, filter));
   }
 }

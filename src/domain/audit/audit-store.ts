@@ -51,14 +51,75 @@ export async function insertAuditEvent(q: Queryable, row: Omit<AuditEventRow, 'c
   await auditEventInsert(q, row);
 }
 
+/** An event as the trail lists it: with the actor's name (the member's, or the SCIM token's), null for the operator or one since deleted. */
+export type AuditEventListRow = AuditEventRow & { actor_name: string | null };
+
+export interface AuditFilterRows {
+  action?: string;
+  targetId?: string;
+  targetType?: string;
+  channel?: string;
+  actorId?: string;
+  since?: Date;
+  until?: Date;
+}
+
+const LIST_COLUMNS = [
+  'e.id', 'e.account_id', 'e.actor_type', 'e.actor_id', 'e.channel', 'e.action', 'e.target_type', 'e.target_id', 'e.changes', 'e.request_id', 'e.created_at',
+] as const;
+
+/** The events of an account with their actors' names: one left join per kind of actor, each by primary key. */
+function withActorNames(q: Queryable): Knex.QueryBuilder {
+  return q('audit_events as e')
+    .leftJoin('account_users as au', function () {
+      this.on('au.id', '=', 'e.actor_id').andOn('e.actor_type', '=', q.raw('?', ['account_user']));
+    })
+    .leftJoin('users as u', 'u.id', 'au.user_id')
+    .leftJoin('scim_tokens as st', function () {
+      this.on('st.id', '=', 'e.actor_id').andOn('e.actor_type', '=', q.raw('?', ['scim_token']));
+    })
+    .select(...LIST_COLUMNS, q.raw('coalesce(u.name, st.name) as actor_name'));
+}
+
+function filtered(query: Knex.QueryBuilder, accountId: string, filter: AuditFilterRows): Knex.QueryBuilder {
+  query.where('e.account_id', accountId);
+  if (filter.action !== undefined) query.where('e.action', filter.action);
+  if (filter.targetId !== undefined) query.where('e.target_id', filter.targetId);
+  if (filter.targetType !== undefined) query.where('e.target_type', filter.targetType);
+  if (filter.channel !== undefined) query.where('e.channel', filter.channel);
+  if (filter.actorId !== undefined) query.where('e.actor_id', filter.actorId);
+  if (filter.since !== undefined) query.where('e.created_at', '>=', filter.since);
+  if (filter.until !== undefined) query.where('e.created_at', '<', filter.until);
+  return query;
+}
+
 /** Newest first. */
-export async function listAuditEvents(q: Queryable, accountId: string, page: Page): Promise<{ rows: AuditEventRow[]; total: number }> {
-  const rows = await q('audit_events')
-    .where({ account_id: accountId })
-    .orderBy('seq', 'desc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .select('id', 'account_id', 'actor_type', 'actor_id', 'channel', 'action', 'target_type', 'target_id', 'changes', 'request_id', 'created_at');
-  const [{ count }] = await q('audit_events').where({ account_id: accountId }).count<{ count: number }[]>('* as count');
-  return { rows: rows as AuditEventRow[], total: Number(count) };
+export async function listAuditEvents(q: Queryable, accountId: string, page: Page, filter: AuditFilterRows = {}): Promise<{ rows: AuditEventListRow[]; total: number }> {
+  const rows = await filtered(withActorNames(q), accountId, filter).orderBy('e.seq', 'desc').limit(page.limit).offset(page.offset);
+  const [{ count }] = await filtered(q('audit_events as e'), accountId, filter).count<{ count: number }[]>('* as count');
+  return { rows: rows as AuditEventListRow[], total: Number(count) };
+}
+
+/** Clocks of the server and the database may differ by this much: the window around a request that its events fall in. */
+const CLOCK_SLACK_MS = 60_000;
+
+/**
+ * The events one request wrote (same account, request id and channel), oldest first: "what it
+ * changed". Only those from its time (with slack for clocks), as a client-sent X-Request-Id may repeat.
+ */
+export async function listAuditEventsOfRequest(
+  q: Queryable,
+  accountId: string,
+  requestId: string,
+  within: { channel: string; from: Date; durationMs: number },
+): Promise<AuditEventListRow[]> {
+  const from = new Date(within.from.getTime() - CLOCK_SLACK_MS);
+  const until = new Date(within.from.getTime() + within.durationMs + CLOCK_SLACK_MS);
+  const rows = await withActorNames(q)
+    .where({ 'e.account_id': accountId, 'e.request_id': requestId, 'e.channel': within.channel })
+    .where('e.created_at', '>=', from)
+    .where('e.created_at', '<=', until)
+    .orderBy('e.seq', 'asc')
+    .limit(1000);
+  return rows as AuditEventListRow[];
 }
