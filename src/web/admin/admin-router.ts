@@ -14,6 +14,10 @@ import { adminErrorPage, adminPage } from './layout.js';
 import { overviewPages } from './overview-pages.js';
 import { scimPages } from './scim-pages.js';
 import { ssoPages } from './sso-pages.js';
+import { peoplePages } from './people-pages.js';
+import { roleMappingPages } from './role-mapping-pages.js';
+import { provisioningLogPages } from './provisioning-log-pages.js';
+import { auditPages } from './audit-pages.js';
 
 export type AdminConfig = Pick<Config, 'publicUrl' | 'bodyLimitBytes'>;
 
@@ -62,6 +66,10 @@ export function adminRouter(services: Services, config: AdminConfig): Router {
   router.use(overviewPages(services, config));
   router.use(scimPages(services, config));
   router.use(ssoPages(services, config));
+  router.use(peoplePages(services, config));
+  router.use(roleMappingPages(services, config));
+  router.use(provisioningLogPages(services, config));
+  router.use(auditPages(services, config));
 
   router.use((_req, res) => {
     const admin = res.locals.admin as AdminSession | undefined;
