@@ -3,6 +3,7 @@ import type { SignedIn } from '../domain/auth/sign-in-service.js';
 import type { Context } from '../domain/context.js';
 import { Forbidden, Unauthenticated } from '../domain/errors.js';
 import type { Services } from '../domain/services.js';
+import { countedAuthentication, metricsOf } from '../http/metrics.js';
 import { isCrossSiteWrite, readSessionCookie } from '../http/session-cookie.js';
 
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -21,13 +22,14 @@ export function authenticateApiToken(services: Services): RequestHandler {
     const cookie = readSessionCookie(req);
     let signedIn: SignedIn;
     if (match && JWT_SHAPE.test(match[1])) {
-      signedIn = await services.signIn.authenticateJwt(match[1], requestId);
+      signedIn = await countedAuthentication(res, 'jwt', services.signIn.authenticateJwt(match[1], requestId));
     } else if (match) {
-      signedIn = { ctx: await services.apiTokens.authenticate(match[1], requestId), credential: 'api_token', method: 'api_token' };
+      signedIn = { ctx: await countedAuthentication(res, 'api_token', services.apiTokens.authenticate(match[1], requestId)), credential: 'api_token', method: 'api_token' };
     } else if (header === undefined && cookie) {
       if (isCrossSiteWrite(req)) throw new Forbidden('A change sent with a session cookie must come from this site');
-      signedIn = await services.signIn.authenticateSession(cookie, 'api', requestId);
+      signedIn = await countedAuthentication(res, 'session', services.signIn.authenticateSession(cookie, 'api', requestId));
     } else {
+      metricsOf(res)?.apiAuthentication('none', 'missing');
       throw new Unauthenticated('Send an API token (or a JWT from POST /public/login) as "Authorization: Bearer <token>"');
     }
     services.rateLimits.take(signedIn.ctx);

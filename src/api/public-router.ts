@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { Services } from '../domain/services.js';
+import { countedSignIn } from '../http/metrics.js';
 import { decodeApiRequest } from './decode.js';
 import { apiErrorHandler, sendError } from './errors.js';
 import { object, optString } from './params.js';
@@ -17,7 +18,7 @@ export function publicRouter(services: Services, options: { bodyLimitBytes: numb
 
   router.post('/login', async (req, res) => {
     const body = object(req.body, 'body');
-    const { membership, credential } = await services.signIn.signInWithPassword(
+    const { membership, credential } = await countedSignIn(res, 'password', services.signIn.signInWithPassword(
       {
         login: optString(body, 'username') ?? optString(body, 'email'),
         password: optString(body, 'password'),
@@ -27,7 +28,7 @@ export function publicRouter(services: Services, options: { bodyLimitBytes: numb
         channel: 'api',
       },
       'jwt',
-    );
+    ));
     if (credential.kind !== 'jwt') throw new Error('expected a JWT');
     res.set('Cache-Control', 'no-store');
     res.json({ token: credential.token, token_type: 'Bearer', expires_in: credential.expiresIn, account_id: membership.account_id, account_user_id: membership.account_user_id });
