@@ -45,6 +45,16 @@ export interface Config {
   databaseWaitMs: number;
   /** RATE_LIMIT_SCIM and RATE_LIMIT_API: requests per minute per SCIM token and per member on /api/v4; 0 = none. */
   rateLimits: { scimPerMinute: number; apiPerMinute: number };
+  /** PROVISIONING_LOG_RETENTION_DAYS: how long the provisioning log keeps a SCIM request (1 to 3650 days, default 30). */
+  provisioningLogRetentionDays: number;
+  /**
+   * TRUST_PROXY: which proxies' X-Forwarded-For / X-Forwarded-Proto Express believes, so that
+   * req.ip (the sign-in limits' address) is the person's and not the load balancer's: a number of
+   * hops, or addresses and subnets (and loopback, linklocal, uniquelocal). Default loopback.
+   */
+  trustProxy: number | string[];
+  /** METRICS_TOKEN: the bearer token /metrics requires; unset, /metrics answers only on this machine. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +115,39 @@ function dnsResolver(raw: string | undefined): string[] | undefined {
   });
 }
 
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUST_PROXY: "2" (hops), or "10.0.0.0/8,192.168.1.10,loopback"; unset: loopback, as before it existed. */
+function trustProxy(raw: string | undefined): number | string[] {
+  if (raw === undefined || raw.trim() === '') return ['loopback'];
+  const value = raw.trim();
+  const expected = 'a number of proxy hops from 0 to 32, or comma-separated addresses and subnets (10.0.0.0/8, fd00::/8, 192.0.2.7, loopback, linklocal, uniquelocal)';
+  if (/^\d+$/.test(value)) {
+    if (Number(value) > 32) throw new ConfigError('TRUST_PROXY', raw, expected);
+    return Number(value);
+  }
+  return value.split(',').map((part) => {
+    const entry = part.trim().toLowerCase();
+    if (PROXY_NAMES.includes(entry)) return entry;
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > maxBits))) {
+      throw new ConfigError('TRUST_PROXY', raw, expected);
+    }
+    return entry;
+  });
+}
+
+/** METRICS_TOKEN: long enough not to be guessed, one word (it travels in a header). Never shown in errors. */
+function metricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || raw.length > 512 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError('METRICS_TOKEN', '(hidden)', 'from 16 to 512 printable characters without spaces (openssl rand -hex 32 makes one)');
+  }
+  return raw;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -156,5 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKeys,
     databaseWaitMs: integer(env, 'DATABASE_WAIT_MS', 30_000, 0, 3_600_000),
     rateLimits: { scimPerMinute: integer(env, 'RATE_LIMIT_SCIM', 6_000, 0, 10_000_000), apiPerMinute: integer(env, 'RATE_LIMIT_API', 1_200, 0, 10_000_000) },
+    provisioningLogRetentionDays: integer(env, 'PROVISIONING_LOG_RETENTION_DAYS', 30, 1, 3650),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    metricsToken: metricsToken(env.METRICS_TOKEN),
   };
 }

@@ -4,6 +4,7 @@ import { type Database, openDatabase } from './db/database.js';
 import { migrateLatest } from './db/migrate.js';
 import { waitForDatabase } from './db/wait-for-database.js';
 import { OutboxDelivery } from './domain/notifications/outbox.js';
+import { ProvisioningLogRetention } from './domain/provisioning/retention.js';
 import { createServices } from './domain/services.js';
 import { createApp } from './http/app.js';
 import { logger } from './log.js';
@@ -55,6 +56,9 @@ export async function start(config: Config): Promise<Running> {
   // email queued by any change is sent from now on (without SMTP_URL it stays queued, with a warning)
   const outbox = new OutboxDelivery({ db: database.knex, changes: database.changes, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, intervalMs: config.outboxIntervalMs });
   outbox.start();
+  // the provisioning log's old entries go in small batches, a minute after start and hourly
+  const provisioningRetention = new ProvisioningLogRetention(services.provisioningLog, { retentionDays: config.provisioningLogRetentionDays });
+  provisioningRetention.start();
 
   if ((await services.accounts.count()) === 0) {
     const stopFirst = database.kind === 'pglite' ? 'Stop the server (Ctrl-C), then run' : 'Run';
@@ -76,6 +80,9 @@ export async function start(config: Config): Promise<Running> {
       await drained;
       clearTimeout(timer);
       await outboxStopped;
+      // the requests just drained are still buffered: written before the database closes
+      await services.provisioningLog.stop();
+      await provisioningRetention.stop();
       services.rateLimits.stop();
       await database.close();
       logger.info('stopped');

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import type { ChangeFeed } from '../db/change-feed.js';
 import { AccountsService } from './accounts/accounts-service.js';
+import { AccountOverviewService } from './accounts/account-overview.js';
+import { SamlTestsService } from './auth/saml-tests-service.js';
 import { OwnershipService } from './accounts/ownership-service.js';
 import { AuditService } from './audit/audit-service.js';
 import { DirectoryService } from './directory/directory-service.js';
@@ -16,6 +18,7 @@ import { TeamsService } from './teams/teams-service.js';
 import { AccountUsersService } from './users/account-users-service.js';
 import { UsersService } from './users/users-service.js';
 import { InvitationsService } from './invitations/invitations-service.js';
+import { ProvisioningLogService } from './provisioning/provisioning-log-service.js';
 import { NO_RATE_LIMITS, type RateLimitRules, RateLimits } from './limits/rate-limits.js';
 
 /**
@@ -44,6 +47,12 @@ export interface Services {
   invitations: InvitationsService;
   /** Request limits per SCIM token and per member. */
   rateLimits: RateLimits;
+  /** The admin console's overview of the account (issue 15). */
+  accountOverview: AccountOverviewService;
+  /** The admin console's SSO test sign-ins: checked, recorded, never a session (issue 15). */
+  samlTests: SamlTestsService;
+  /** Every authenticated SCIM request, recorded in batches (issue 15); flush() writes what is buffered. */
+  provisioningLog: ProvisioningLogService;
 }
 
 /** What some services take from configuration. */
@@ -78,5 +87,8 @@ export function createServices(db: Knex, changes?: ChangeFeed, secrets?: SecretB
     domains: new DomainsService(db, { dnsServers: options.dnsResolver }),
     invitations: new InvitationsService(db, publicUrl),
     rateLimits: new RateLimits(db, options.rateLimits ?? NO_RATE_LIMITS),
+    accountOverview: new AccountOverviewService(db),
+    samlTests: new SamlTestsService(db),
+    provisioningLog: new ProvisioningLogService(db),
   };
 }

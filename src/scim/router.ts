@@ -1,4 +1,4 @@
-import express, { type Request, type RequestHandler, type Response, Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from 'express';
 import type { Context } from '../domain/context.js';
 import type { Services } from '../domain/services.js';
 import { runBulk } from './bulk.js';
@@ -6,10 +6,11 @@ import { type Json, listResponse, resultBody, type ScimCall, type ScimResult, se
 import { resourceTypes, schemas, serviceProviderConfig } from './discovery.js';
 import { type Method, dispatch, type ResourceName } from './dispatch.js';
 import { decodeScimRequest } from './decode.js';
-import { ScimError, scimErrorHandler } from './errors.js';
+import { errorBody, ScimError, scimErrorHandler, toScimError } from './errors.js';
 import { listGroups } from './groups-handlers.js';
 import { LIMITS } from './schemas.js';
 import { listUsers } from './users-handlers.js';
+import { countScimOperations } from '../http/metrics.js';
 
 /**
  * The SCIM 2.0 endpoint, mounted at /scim/v2. Our own Express router rather than scimmy-routers:
@@ -43,6 +44,7 @@ function writeBody(res: Response, status: number, body: Json | object): void {
 function writeText(res: Response, status: number, text: string): void {
   // encoded once (a page of 100 users is ~170 KB): not measured and then encoded again by res.end
   const bytes = Buffer.from(text, 'utf8');
+  res.locals.scimResponseText = text; // for the provisioning log, which encodes it later, off this path
   res.status(status);
   res.setHeader('Content-Type', `${SCIM_JSON}; charset=utf-8`);
   res.setHeader('Content-Length', bytes.length);
@@ -61,10 +63,48 @@ function sendJson(res: Response, body: Json): void {
   writeBody(res, 200, body);
 }
 
+/**
+ * The provisioning log (issue 15): when a request has been answered, hands what it was to
+ * services.provisioningLog, which buffers it and writes batches later. Here only references are
+ * taken (the parsed body, the text written): no copy, no encoding, no statement on the request's
+ * path. A request without an account (no or a wrong token) is no account's and is not recorded.
+ */
+function recordProvisioning(services: Services): RequestHandler {
+  return (req, res, next) => {
+    const startedAt = new Date();
+    const started = process.hrtime.bigint();
+    const path = req.originalUrl;
+    const resourcePath = req.path;
+    res.once('finish', () => {
+      const ctx = res.locals.scimCtx as Context | undefined;
+      if (!ctx) return;
+      const error = res.locals.scimError as ScimError | undefined;
+      services.provisioningLog.record({
+        accountId: ctx.accountId,
+        scimTokenId: ctx.actor.type === 'scim_token' ? ctx.actor.tokenId : null,
+        startedAt,
+        method: req.method,
+        path,
+        resourcePath,
+        status: res.statusCode,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        userAgent: req.get('user-agent'),
+        requestId: res.locals.requestId as string | undefined,
+        requestBody: req.body,
+        requestBytes: req.get('content-length') === undefined ? undefined : Number(req.get('content-length')),
+        responseText: error ? JSON.stringify(errorBody(error.status, error.scimType, error.message)) : (res.locals.scimResponseText as string | undefined),
+        errorDetail: error?.message,
+      });
+    });
+    next();
+  };
+}
+
 export function scimRouter(services: Services, options: ScimRouterOptions): Router {
   const baseUrl = `${options.publicUrl.replace(/\/$/, '')}/scim/v2`;
   const router = Router();
 
+  router.use(recordProvisioning(services));
   router.use(express.json({ type: ['application/scim+json', 'application/json'], limit: LIMITS.bulkMaxPayloadSize }));
   router.use(decodeScimRequest);
 
@@ -73,11 +113,12 @@ export function scimRouter(services: Services, options: ScimRouterOptions): Rout
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? (/^\S+$/.test(header) ? header : '');
     if (!token) throw new ScimError(401, undefined, 'Send the SCIM token as "Authorization: Bearer <token>"');
     const ctx = await services.scimTokens.authenticate(token, res.locals.requestId as string | undefined);
+    res.locals.scimCtx = ctx; // before the limit: a 429 is the account's too, and in its provisioning log
     services.rateLimits.take(ctx);
-    res.locals.scimCtx = ctx;
     next();
   };
   router.use(authenticate);
+  router.use(countScimOperations); // by kind and outcome, once answered (http/metrics.ts)
 
   const callOf = (req: Request, res: Response): ScimCall => ({
     ctx: res.locals.scimCtx as Context,
@@ -134,6 +175,10 @@ export function scimRouter(services: Services, options: ScimRouterOptions): Rout
   router.use((req) => {
     throw new ScimError(404, undefined, `No such SCIM endpoint: ${req.method} ${req.baseUrl}${req.path}`);
   });
-  router.use(scimErrorHandler);
+  router.use(((err, req, res, next) => {
+    const error = toScimError(err, req.baseUrl + req.path);
+    if (!res.headersSent) res.locals.scimError = error; // the provisioning log's error detail and body
+    scimErrorHandler(error, req, res, next);
+  }) as ErrorRequestHandler);
   return router;
 }
