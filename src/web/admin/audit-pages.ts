@@ -46,6 +46,19 @@ function targetLink(e: AuditEventListRow): Html {
   return html`${e.target_type} <code>${e.target_id}</code>`;
 }
 
+/** The longest value shown of one change; the REST API's /audit_events has the whole event. */
+const MAX_CHANGE_CHARS = 300;
+
+/** An event's changes, one line per key, each value as JSON with spaces (so that it wraps). */
+function changesList(changes: Record<string, unknown> | null): Html {
+  const entries = Object.entries(changes ?? {});
+  if (!entries.length) return html`<span class="muted">none</span>`;
+  return html`<ul class="changes">${entries.map(([key, value]) => {
+    const text = (JSON.stringify(value, null, 1) ?? 'null').replace(/\n\s*/g, ' ');
+    return html`<li><strong>${key}</strong>: ${text.length > MAX_CHANGE_CHARS ? `${text.slice(0, MAX_CHANGE_CHARS - 1)}…` : text}</li>`;
+  })}</ul>`;
+}
+
 /** Events as a table (the audit trail, and what one SCIM request changed). */
 export function auditEventRows(rows: readonly AuditEventListRow[], view: { caption: Html | string; empty?: string }): Html {
   return html`<table>
@@ -59,7 +72,7 @@ ${rows.map(
 <td>${targetLink(e)}</td>
 <td>${e.actor_id ? html`<a href="${linkTo('/admin/audit', { actor: e.actor_id })}">${actorName(e)}<span class="visually-hidden">: show only their events</span></a>` : actorName(e)}</td>
 <td>${channelName(e.channel)}</td>
-<td>${Object.keys(e.changes ?? {}).length ? html`<pre class="changes">${JSON.stringify(e.changes, null, 1)}</pre>` : html`<span class="muted">none</span>`}</td>
+<td>${changesList(e.changes)}</td>
 <td>${e.request_id ? html`<code>${e.request_id}</code>` : ''}</td>
 </tr>`,
 )}

@@ -58,7 +58,7 @@ export function peoplePages(services: Services, _config: AdminConfig): Router {
 <tbody>
 ${rows.map(
   (m) => html`<tr>
-<th scope="row"><a href="/admin/people/${m.id}">${m.user.name}</a><br><span class="muted">${m.user.user_name}</span></th>
+<th scope="row"><a href="/admin/people/${m.id}">${m.user.name}</a>${m.user.user_name !== m.user.emails[0]?.email ? html`<br><span class="muted">${m.user.user_name}</span>` : ''}</th>
 <td>${listOr(m.user.emails.map((e) => e.email), 'none')}</td>
 <td>${listOr(m.user.phones.map((p) => p.value), 'none')}</td>
 <td>${listOr(effectiveRolesOf(m), 'none')}</td>
