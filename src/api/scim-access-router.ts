@@ -14,7 +14,7 @@ import { object, optString } from './params.js';
 const iso = (value: Date | string | null): string | null => (value ? new Date(value).toISOString() : null);
 
 function scimTokenView(t: ScimTokenRow) {
-  return { id: t.id, object: 'scim_token', name: t.name, created_at: iso(t.created_at), last_used_at: iso(t.last_used_at) };
+  return { id: t.id, object: 'scim_token', name: t.name, created_at: iso(t.created_at), last_used_at: iso(t.last_used_at), expires_at: iso(t.expires_at) };
 }
 
 function roleMappingView(m: RoleMappingRecord) {
@@ -42,7 +42,8 @@ export function scimAccessRouter(services: Services): Router {
 
   router.post('/scim_tokens', async (req, res) => {
     const body = req.body === undefined ? {} : object(req.body, 'body');
-    const { token, row } = await services.scimTokens.create(contextOf(res), optString(body, 'name'));
+    // expires_at (ISO 8601) or expires_in_days; neither: the token never expires
+    const { token, row } = await services.scimTokens.create(contextOf(res), optString(body, 'name'), { expiresAt: body.expires_at, expiresInDays: body.expires_in_days });
     res.status(201).json({ ...scimTokenView(row), token, base_url: scimBaseUrl(req) });
   });
 

@@ -110,3 +110,29 @@ export function checkAssertion(verifiedAssertionXml: string, responseXml: string
     familyName: attributeValue(assertion, ['lastName', 'surname', 'sn', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname']),
   };
 }
+
+const MAX_ATTRIBUTES = 50;
+const MAX_VALUES = 20;
+const MAX_VALUE_CHARS = 500;
+
+/**
+ * Everything the (verified) assertion says about its subject, for the console's test sign-in: the
+ * NameID's format and every attribute with its values, bounded so that an odd IdP cannot store a
+ * megabyte. Never logged.
+ */
+export function assertionDetails(verifiedAssertionXml: string): { nameIdFormat?: string; attributes: { name: string; values: string[] }[] } {
+  const assertion = parse(verifiedAssertionXml);
+  const subject = child(assertion, SAML, 'Subject');
+  const nameIdFormat = (subject && child(subject, SAML, 'NameID')?.getAttribute('Format')) || undefined;
+  const attributes: { name: string; values: string[] }[] = [];
+  for (const statement of children(assertion, SAML, 'AttributeStatement')) {
+    for (const attribute of children(statement, SAML, 'Attribute')) {
+      if (attributes.length >= MAX_ATTRIBUTES) break;
+      const values = children(attribute, SAML, 'AttributeValue')
+        .slice(0, MAX_VALUES)
+        .map((v) => (v.textContent ?? '').trim().slice(0, MAX_VALUE_CHARS));
+      attributes.push({ name: (attribute.getAttribute('Name') ?? '').slice(0, MAX_VALUE_CHARS), values });
+    }
+  }
+  return { nameIdFormat, attributes };
+}

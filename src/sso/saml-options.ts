@@ -41,7 +41,8 @@ export function requestIdStore(services: Services, accountId: string): CacheProv
   };
 }
 
-export function samlOptions(services: Services, settings: SsoSettings, sp: SpEndpoints): SamlConfig {
+/** `requests`: where request ids are kept and looked up; the console's test sign-in keeps its own (saml-test.ts). */
+export function samlOptions(services: Services, settings: SsoSettings, sp: SpEndpoints, requests: CacheProvider = requestIdStore(services, settings.accountId)): SamlConfig {
   return {
     issuer: sp.entityId,
     audience: sp.entityId,
@@ -57,7 +58,7 @@ export function samlOptions(services: Services, settings: SsoSettings, sp: SpEnd
     acceptedClockSkewMs: CLOCK_SKEW_MS,
     validateInResponseTo: settings.allowIdpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
     requestIdExpirationPeriodMs: SAML_REQUEST_LIFETIME_SECONDS * 1000,
-    cacheProvider: requestIdStore(services, settings.accountId),
+    cacheProvider: requests,
     // Asking for a particular AuthnContext makes IdPs refuse MFA and passwordless sign-ins.
     disableRequestedAuthnContext: true,
     signatureAlgorithm: 'sha256',

@@ -1,10 +1,11 @@
 import express, { type ErrorRequestHandler, type Request, Router } from 'express';
-import { MultiSamlStrategy, type Profile } from '@node-saml/passport-saml';
+import type { Profile } from '@node-saml/passport-saml';
 import type { Config } from '../config.js';
 import { SamlSignInRefused } from '../domain/auth/sign-in-service.js';
 import { isComplete, type SsoSettings } from '../domain/auth/sso-settings-service.js';
 import { DomainError, NotFound } from '../domain/errors.js';
 import type { Services } from '../domain/services.js';
+import { countedSignIn, metricsOf } from '../http/metrics.js';
 import { safeReturnPath, setSessionCookie } from '../http/session-cookie.js';
 import { logger } from '../log.js';
 import { sendErrorPage, statusOf, webErrorHandler } from '../web/errors.js';
@@ -13,14 +14,11 @@ import { AssertionRejected, checkAssertion } from './assertion-checks.js';
 import { refuseSamlResponse } from './response-limits.js';
 import { runStrategy, type StrategyRequest } from './run-strategy.js';
 import { samlOptions, type SpEndpoints, spEndpoints } from './saml-options.js';
-
-/** What getSamlOptions needs, carried on the request handed to the strategy. */
-interface AccountRequest extends StrategyRequest {
-  samlConfig: ReturnType<typeof samlOptions>;
-}
+import { type AccountRequest, newSamlStrategy } from './saml-strategy.js';
+import { answerSamlTest, testRequestOf } from './saml-test.js';
 
 /** A refusal reason for the audit trail, from passport-saml's error messages (never the response itself). */
-function reasonOf(message: string): string {
+export function reasonOf(message: string): string {
   const m = message.toLowerCase();
   if (m.includes('audience')) return 'wrong_audience';
   if (m.includes('expired') || m.includes('not yet valid') || m.includes('too old') || m.includes('no valid subject confirmation')) return 'expired';
@@ -39,14 +37,7 @@ function reasonOf(message: string): string {
  */
 export function samlRouter(services: Services, config: Pick<Config, 'publicUrl' | 'bodyLimitBytes'>): Router {
   const router = Router();
-  const strategy = new MultiSamlStrategy(
-    {
-      passReqToCallback: true,
-      getSamlOptions: (req, done) => done(null, (req as unknown as AccountRequest).samlConfig),
-    },
-    (_req: unknown, profile: Profile | null, done: (err: Error | null, user?: Record<string, unknown>) => void) => done(null, profile ? { profile } : undefined),
-    (_req: unknown, _profile: Profile | null, done: (err: Error | null, user?: Record<string, unknown>) => void) => done(null, {}),
-  );
+  const strategy = newSamlStrategy();
 
   const configured = async (req: Request<{ accountId: string }>): Promise<{ settings: SsoSettings; sp: SpEndpoints }> => {
     // an account id that cannot be one (a NUL, 10 KB) names no account: 404 without a query
@@ -91,6 +82,7 @@ export function samlRouter(services: Services, config: Pick<Config, 'publicUrl' 
     // The log names the reason and the library's diagnosis, never the SAML response itself.
     const refuse = async (reason: string, message: string, diagnosis = message) => {
       logger.warn('saml sign-in refused', { account_id: accountId, reason, detail: diagnosis });
+      metricsOf(res)?.signIn('saml', reason);
       await services.signIn.recordSamlRefusal(accountId, reason, requestId);
       sendErrorPage(res, 403, 'Sign-in refused', `Single sign-on could not sign you in: ${message}. Start again from the sign-in page.`);
     };
@@ -98,7 +90,16 @@ export function samlRouter(services: Services, config: Pick<Config, 'publicUrl' 
     const tooBig = refuseSamlResponse(samlResponse);
     if (tooBig) {
       logger.warn('saml sign-in refused', { account_id: accountId, reason: tooBig.reason });
+      metricsOf(res)?.signIn('saml', tooBig.reason);
       return sendErrorPage(res, 400, 'Not accepted', `Single sign-on could not read the response: ${tooBig.message}. Start again from the sign-in page.`);
+    }
+
+    // An answer to an admin's test sign-in (the console): checked the same way, recorded, never a sign-in.
+    const testId = await testRequestOf(services, accountId, samlResponse);
+    if (testId) {
+      await answerSamlTest(services, strategy, { accountId, testId, settings, sp, samlResponse, headers: req.headers, url: req.originalUrl, requestId });
+      res.set('Cache-Control', 'no-store');
+      return res.redirect(303, `/admin/sso/test/${encodeURIComponent(testId)}`);
     }
 
     const outcome = await runStrategy(strategy, strategyRequest(req, settings, sp, { query: {}, body: { SAMLResponse: samlResponse, RelayState: relayState } }));
@@ -120,8 +121,12 @@ export function samlRouter(services: Services, config: Pick<Config, 'publicUrl' 
       if (err instanceof AssertionRejected) return refuse(err.reason, err.message.replace(/\.$/, ''));
       throw err;
     }
+    // Whatever the Response around it said, a signed answer to a test request is never a sign-in.
+    if (assertion.inResponseTo && (await services.samlTests.isTest(accountId, assertion.inResponseTo))) {
+      return refuse('test_response', 'this response answers a test sign-in, which signs nobody in');
+    }
     try {
-      const { credential } = await services.signIn.signInWithSaml(accountId, assertion, { clientAddress: req.ip, requestId });
+      const { credential } = await countedSignIn(res, 'saml', services.signIn.signInWithSaml(accountId, assertion, { clientAddress: req.ip, requestId }));
       if (credential.kind !== 'session') throw new Error('expected a session');
       setSessionCookie(res, credential.secret, credential.expiresAt, config.publicUrl);
     } catch (err) {

@@ -5,8 +5,10 @@ import { SsoRequired } from '../domain/auth/sign-in-policy.js';
 import { DomainError, Forbidden } from '../domain/errors.js';
 import type { Services } from '../domain/services.js';
 import { clearSessionCookie, isCrossSiteWrite, readSessionCookie, safeReturnPath, setSessionCookie } from '../http/session-cookie.js';
+import { countedSignIn } from '../http/metrics.js';
 import { statusOf, webErrorHandler } from './errors.js';
 import { homePage, type LoginForm, loginPage } from './pages.js';
+import { redirectToLogin, signedInMember } from './signed-in.js';
 
 const field = (body: unknown, name: string): string | undefined => {
   const value = (body as Record<string, unknown> | undefined)?.[name];
@@ -34,10 +36,10 @@ export function webRouter(services: Services, config: Pick<Config, 'publicUrl' |
     const returnTo = safeReturnPath(field(req.body, 'return_to'), config.publicUrl);
     const accountId = field(req.body, 'account_id');
     try {
-      const { credential } = await services.signIn.signInWithPassword(
+      const { credential } = await countedSignIn(res, 'password', services.signIn.signInWithPassword(
         { login: username, password: field(req.body, 'password'), accountId, clientAddress: req.ip, requestId: res.locals.requestId as string, channel: 'web' },
         'session',
-      );
+      ));
       if (credential.kind !== 'session') throw new Error('expected a session');
       setSessionCookie(res, credential.secret, credential.expiresAt, config.publicUrl);
       res.redirect(303, returnTo ?? '/');
@@ -86,16 +88,11 @@ export function webRouter(services: Services, config: Pick<Config, 'publicUrl' |
   });
 
   router.get('/', async (req, res) => {
-    const secret = readSessionCookie(req);
-    if (!secret) return res.redirect(303, '/login');
-    const signedIn = await services.signIn.authenticateSession(secret, 'web', res.locals.requestId as string).catch((err: unknown) => {
-      if (err instanceof SsoRequired) throw err;
-      if (err instanceof DomainError && err.code === 'unauthenticated') return undefined;
-      throw err;
-    });
+    if (!readSessionCookie(req)) return redirectToLogin(res);
+    const signedIn = await signedInMember(services, req, res);
     if (!signedIn || signedIn.ctx.actor.type !== 'account_user') {
       clearSessionCookie(res, config.publicUrl);
-      return res.redirect(303, '/login');
+      return redirectToLogin(res);
     }
     const member = await services.accountUsers.get(signedIn.ctx, signedIn.ctx.actor.accountUserId);
     const account = await services.accounts.get(signedIn.ctx);

@@ -106,3 +106,100 @@ describe('who may use the console', () => {
     expect((await app.request('GET', '/admin/nothing-here')).status).toBe(303);
   });
 });
+
+describe('forms carry the session\'s CSRF token', () => {
+  const tokensOf = () => app.services.scimTokens.list({ accountId, actor: { type: 'system' }, channel: 'cli' });
+
+  it('refuses a form without its token, with another session\'s token, or from another site, and changes nothing', async () => {
+    const before = (await tokensOf()).length;
+    const mine = await csrfOf(adminCookie);
+    const others = await csrfOf(ownerCookie);
+    expect(others).not.toBe(mine);
+    const foreign = await csrfOf(otherCookie);
+    const forms: Record<string, string>[] = [{ name: 'no token' }, { name: 'wrong token', _csrf: others }, { name: 'other account', _csrf: foreign }, { name: 'made up', _csrf: 'x'.repeat(43) }];
+    for (const form of forms) {
+      const res = await app.request('POST', '/admin/scim/tokens', { cookie: adminCookie, form });
+      expect(res.status, form.name).toBe(403);
+      expect(res.text).toContain('This form has expired or did not come from this site');
+    }
+    const crossSite = await app.request('POST', '/admin/scim/tokens', { cookie: adminCookie, form: { name: 'cross', _csrf: mine }, headers: { origin: 'https://evil.example' } });
+    expect(crossSite.status).toBe(403);
+    expect((await tokensOf()).length).toBe(before);
+  });
+
+  it('accepts the form with its token: the token is shown once, on that page only', async () => {
+    const csrf = await csrfOf(adminCookie);
+    const res = await app.request('POST', '/admin/scim/tokens', { cookie: adminCookie, form: { name: 'Okta <b>prod</b>', expires_in_days: '90', _csrf: csrf } });
+    expect(res.status).toBe(201);
+    const secret = /id="new-token-value" type="text" readonly value="([^"]+)"/.exec(res.text)?.[1];
+    expect(secret).toMatch(/^rc_scim_/);
+    expect(res.text).toContain('Okta &lt;b&gt;prod&lt;/b&gt;');
+    const scim = await fetch(`${app.url}/scim/v2/Users`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(scim.status).toBe(200);
+    const page = await app.request('GET', '/admin/scim', { cookie: adminCookie });
+    expect(page.text).not.toContain(secret as string);
+    const row = (await tokensOf()).find((t) => t.name === 'Okta <b>prod</b>');
+    expect(row?.expires_at).toBeTruthy();
+    const days = (new Date(row!.expires_at!).getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(89);
+    expect(days).toBeLessThanOrEqual(90);
+  });
+
+  it('refuses an expiry that is not one of the choices, naming it', async () => {
+    const csrf = await csrfOf(adminCookie);
+    const res = await app.request('POST', '/admin/scim/tokens', { cookie: adminCookie, form: { name: 'odd', expires_in_days: '-5', _csrf: csrf } });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('expires_in_days');
+  });
+});
+
+describe('SCIM tokens in the console', () => {
+  it('does not show or revoke another account\'s token (404), and revokes its own after the confirmation page', async () => {
+    const foreign = await app.services.scimTokens.createAsOperator(otherAccountId, 'theirs');
+    const csrf = await csrfOf(adminCookie);
+    expect((await app.request('GET', `/admin/scim/tokens/${foreign.id}/revoke`, { cookie: adminCookie })).status).toBe(404);
+    const revoke = await app.request('POST', `/admin/scim/tokens/${foreign.id}/revoke`, { cookie: adminCookie, form: { _csrf: csrf } });
+    expect(revoke.status).toBe(404);
+    expect((await fetch(`${app.url}/scim/v2/Users`, { headers: { authorization: `Bearer ${foreign.token}` } })).status).toBe(200);
+
+    const own = await app.services.scimTokens.createAsOperator(accountId, 'old');
+    const confirm = await app.request('GET', `/admin/scim/tokens/${own.id}/revoke`, { cookie: adminCookie });
+    expect(confirm.status).toBe(200);
+    expect(confirm.text).toContain('Revoke the token');
+    const done = await app.request('POST', `/admin/scim/tokens/${own.id}/revoke`, { cookie: adminCookie, form: { _csrf: csrf } });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe('/admin/scim?done=revoked');
+    expect((await fetch(`${app.url}/scim/v2/Users`, { headers: { authorization: `Bearer ${own.token}` } })).status).toBe(401);
+  });
+});
+
+describe('SCIM token expiry (migration 022)', () => {
+  it('takes expires_in_days or expires_at over REST, shows it, and refuses a token once expired', async () => {
+    const api = (json: unknown) => app.request('POST', '/api/v4/scim_tokens', { cookie: ownerCookie, json, headers: { origin: app.url } });
+    const inDays = await api({ name: 'in days', expires_in_days: 365 });
+    expect(inDays.status).toBe(201);
+    expect(new Date(inDays.body.expires_at).getTime()).toBeGreaterThan(Date.now() + 364 * 86_400_000);
+    const at = await api({ name: 'at', expires_at: '2099-01-31T00:00:00Z' });
+    expect(at.status).toBe(422); // more than ten years away
+    expect(at.body.errors[0].message).toContain('expires_at')
+    const soon = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const dated = await api({ name: 'dated', expires_at: soon });
+    expect(dated.status).toBe(201);
+    expect(dated.body.expires_at).toBe(soon);
+    for (const bad of [{ expires_in_days: 0 }, { expires_in_days: 1.5 }, { expires_at: 'tomorrow' }, { expires_at: '2001-01-01' }, { expires_at: soon, expires_in_days: 3 }]) {
+      const res = await api(bad);
+      expect(res.status, JSON.stringify(bad)).toBe(422);
+    }
+    const never = await api({ name: 'never' });
+    expect(never.body.expires_at).toBeNull();
+
+    // expired: refused at once, even though it was just used (and cached)
+    const call = () => fetch(`${app.url}/scim/v2/Users`, { headers: { authorization: `Bearer ${dated.body.token}` } });
+    expect((await call()).status).toBe(200);
+    await app.database.knex('scim_tokens').where({ id: dated.body.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    app.services.scimTokens['cache']?.forgetAll(); // what SQL by hand does not notify: the cache's own expiry check is in the unit test
+    expect((await call()).status).toBe(401);
+    const page = await app.request('GET', '/admin/scim', { cookie: ownerCookie });
+    expect(page.text).toContain('Expired: refused');
+  });
+});

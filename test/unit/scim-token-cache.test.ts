@@ -20,7 +20,7 @@ class HandDrivenFeed implements ChangeFeed {
   async close(): Promise<void> {}
 }
 
-const row = (id: string): ScimTokenRow => ({ id, account_id: 'acc_1', name: null, created_at: new Date(0), last_used_at: null, revoked_at: null });
+const row = (id: string, expiresAt: Date | null = null): ScimTokenRow => ({ id, account_id: 'acc_1', name: null, created_at: new Date(0), last_used_at: null, revoked_at: null, expires_at: expiresAt });
 
 function counting(answer: ScimTokenRow | undefined) {
   const load = async () => {
@@ -95,5 +95,21 @@ describe('ScimTokenCache', () => {
     now += 2;
     await cache.through('h1', load);
     expect(load.calls).toBe(2);
+  });
+
+  it('never answers a token from memory past its expiry (migration 022), which nothing notifies', async () => {
+    let now = 1_000;
+    const cache = new ScimTokenCache(new HandDrivenFeed(), 30_000, 100, () => now);
+    const load = counting(row('stok_1', new Date(11_000)));
+    await cache.through('h1', load);
+    now = 10_999;
+    await cache.through('h1', load);
+    expect(load.calls).toBe(1);
+    now = 11_000;
+    await cache.through('h1', load);
+    expect(load.calls).toBe(2);
+    // a row already expired when loaded (the database said valid a moment before) is not stored
+    await cache.through('h1', load);
+    expect(load.calls).toBe(3);
   });
 });

@@ -37,14 +37,16 @@ export class ScimTokenCache {
   async through(tokenHash: string, load: () => Promise<ScimTokenRow | undefined>): Promise<ScimTokenRow | undefined> {
     if (this.feed.live) {
       const hit = this.entries.get(tokenHash);
-      if (hit && hit.until > this.now()) return hit.row;
+      if (hit && hit.until > this.now() && !expired(hit.row, this.now())) return hit.row;
       if (hit) this.entries.delete(tokenHash);
     }
     const generation = this.generation;
     const row = await load();
-    if (row && this.feed.live && generation === this.generation) {
+    if (row && this.feed.live && generation === this.generation && !expired(row, this.now())) {
       if (this.entries.size >= this.maxEntries) this.entries.clear();
-      this.entries.set(tokenHash, { row, until: this.now() + this.ttlMs });
+      // never held past the token's expiry (migration 022): nothing notifies when a token expires
+      const expiresAt = row.expires_at ? new Date(row.expires_at).getTime() : Infinity;
+      this.entries.set(tokenHash, { row, until: Math.min(this.now() + this.ttlMs, expiresAt) });
     }
     return row;
   }
@@ -59,4 +61,8 @@ export class ScimTokenCache {
     this.generation++;
     this.entries.clear();
   }
+}
+
+function expired(row: ScimTokenRow, now: number): boolean {
+  return row.expires_at !== null && row.expires_at !== undefined && new Date(row.expires_at).getTime() <= now;
 }

@@ -42,3 +42,11 @@
   // Elements only useful with this script (e.g. the file picker that fills a textarea) start hidden.
   document.querySelectorAll('[data-needs-js]').forEach(function (el) { el.hidden = false; });
 })();
+
+// <a data-follow>: a link the page exists to follow (the test sign-in's way to the IdP, which a
+// form may not redirect to under the console's CSP); without this script, the person clicks it.
+(function () {
+  'use strict';
+  var link = document.querySelector('a[data-follow]');
+  if (link) window.location.assign(link.href);
+})();
