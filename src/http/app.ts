@@ -9,6 +9,7 @@ import { samlRouter } from '../sso/saml-router.js';
 import { decodeWebForm } from '../web/decode.js';
 import { webRouter } from '../web/web-router.js';
 import { invitationsRouter } from '../web/invitations-router.js';
+import { openApiRoute } from '../api/openapi/route.js';
 import { unavailableOf } from '../domain/faults.js';
 import { logger } from '../log.js';
 import { accessLog, requestContext } from './request-context.js';
@@ -45,6 +46,7 @@ export function createApp({ config, database, services }: AppDeps): Express {
   app.use(webRouter(services, config)); // /login, /logout, /
   app.use(invitationsRouter(services, config)); // /invitations
 
+  app.get('/openapi.json', openApiRoute(config.publicUrl)); // REST v4 described (OpenAPI 3.1), public
   app.use((req, res) => {
     res.status(404).json({ errors: [{ message: `No such endpoint: ${req.method} ${req.path}` }] });
   });
