@@ -142,3 +142,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('users');
   await knex.schema.dropTable('accounts');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs. */
+export const dropsData = 'every account, person (users, their emails and phones), membership, team, API token and audit event';

@@ -68,3 +68,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('schedule_layers');
   await knex.schema.dropTable('schedules');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs. */
+export const dropsData = 'every schedule with its layers, layer members and overrides';

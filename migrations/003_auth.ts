@@ -72,3 +72,6 @@ export async function down(knex: Knex): Promise<void> {
     }
   });
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs. */
+export const dropsData = "every session, SAML request record, sign-in attempt record and JWT signing key, and each account's SSO settings";

@@ -33,3 +33,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop index users_name_lower');
   await knex.raw('drop index users_user_name_pattern');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs. */
+export const dropsData = 'the attributes identity providers sent for members and Rollcall keeps as sent (member_idp_attributes)';

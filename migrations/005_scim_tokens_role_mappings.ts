@@ -36,3 +36,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('role_mappings');
   await knex.schema.dropTable('scim_tokens');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs. */
+export const dropsData = 'every SCIM token (identity providers are refused until given new ones) and every role mapping';

@@ -22,3 +22,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('create index user_emails_user_id_index on user_emails (user_id)');
   await knex.raw('drop index user_emails_in_order');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs: no data (indexes only). */
+export const dropsData = false;

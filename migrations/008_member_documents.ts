@@ -166,3 +166,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop function member_documents_stale');
   await knex.schema.dropTable('member_documents');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs: no data (stored SCIM documents, rendered again from the rows when stale). */
+export const dropsData = false;

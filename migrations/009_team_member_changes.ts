@@ -60,3 +60,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop function team_member_changes_add');
   await knex.schema.dropTable('team_member_changes');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs: no data (groups' change counters (their versions start again)). */
+export const dropsData = false;

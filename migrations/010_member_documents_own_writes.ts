@@ -39,3 +39,6 @@ export async function down(knex: Knex): Promise<void> {
         on conflict (account_user_id) do update set version = d.version + 1, format = null, stamp = null, body = null;
     end $$`);
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs: no data (a function only). */
+export const dropsData = false;

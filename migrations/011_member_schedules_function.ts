@@ -31,3 +31,6 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop function member_schedules_not_ended');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs: no data (a function only). */
+export const dropsData = false;

@@ -18,3 +18,6 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop function team_member_changes_now');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs: no data (a function only). */
+export const dropsData = false;

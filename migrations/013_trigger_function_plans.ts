@@ -68,3 +68,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw(SQL_VERSIONS.team_member_changes_add);
   await knex.raw(SQL_VERSIONS.member_documents_existing);
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs: no data (function settings only). */
+export const dropsData = false;

@@ -44,3 +44,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('alter table user_emails drop column of_invitation');
   await knex.raw('alter table users drop column is_invitation');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs. */
+export const dropsData = 'every pending invitation (the invited memberships and the people copied for them)';

@@ -49,3 +49,6 @@ export async function down(knex: Knex): Promise<void> {
   // The encrypted keys mean nothing to the code before this migration (it would take them for keys).
   await knex.raw('delete from jwt_signing_keys');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs. */
+export const dropsData = "when each deactivated member's credentials ended, which account set each password, and every JWT signing key (everyone signs in again)";

@@ -60,3 +60,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('outbox_messages'); // its trigger goes with it
   await knex.raw('drop function outbox_queued_notify()');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs. */
+export const dropsData = 'the email outbox (queued, sent and given-up messages) and unused email proofs';

@@ -43,3 +43,6 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop function identify_for_joining(text, text, text[], text[])');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs: no data (a function only). */
+export const dropsData = false;

@@ -14,3 +14,6 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('alter table users drop column display_name');
 }
+
+/** What down() loses, said by `rollcall migrate --rollback` before it runs. */
+export const dropsData = "every person's SCIM displayName (users.display_name)";

@@ -1,38 +1,50 @@
-import { type Command, parse, print, required, withServices } from './command.js';
+import type { ACCOUNT_CREATE, ACCOUNT_LIST, OWNERSHIP_TRANSFER } from './commands.js';
+import { linksNote, print, required, type Runner, withServices } from './command.js';
 
-export const accountCreateCommand: Command = {
-  words: ['account', 'create'],
-  usage: 'account create --name NAME --owner-email EMAIL [--owner-name NAME] [--owner-given-name NAME] [--owner-family-name NAME] [--json]\n' +
-    '                                             create an account, its owner (an admin) and an API token for the owner',
-  async run(args, config) {
-    const values = parse(args, {
-      name: { type: 'string' }, 'owner-email': { type: 'string' }, 'owner-name': { type: 'string' },
-      'owner-given-name': { type: 'string' }, 'owner-family-name': { type: 'string' }, json: { type: 'boolean' },
-    });
-    const name = required(values, 'name');
-    const ownerEmail = required(values, 'owner-email');
-    const { created, token } = await withServices(config, async (services) => {
-      const created = await services.accounts.create({ name, ownerEmail, ownerName: values['owner-name'], ownerGivenName: values['owner-given-name'], ownerFamilyName: values['owner-family-name'] });
-      const token = await services.apiTokens.createAsOperator(created.ownerAccountUserId, 'created with the account');
-      return { created, token };
-    });
-    print(
-      values.json,
-      { account: { id: created.account.id, name: created.account.name }, owner: { account_user_id: created.ownerAccountUserId, user_id: created.ownerUserId }, api_token: token.token },
-      `Account ${created.account.id} created.\nOwner: account user ${created.ownerAccountUserId} (user ${created.ownerUserId})\n` +
-        `API token (shown once): ${token.token}\nTry: curl -H "Authorization: Bearer ${token.token}" ${config.publicUrl}/api/v4/account_users`,
-    );
-  },
+/** `rollcall account create|list` and `rollcall ownership transfer`. */
+
+export const accountCreate: Runner<typeof ACCOUNT_CREATE> = async (values, config) => {
+  const name = required(values, 'name');
+  const ownerEmail = required(values, 'owner-email');
+  const { created, token } = await withServices(config, async (services) => {
+    const created = await services.accounts.create({ name, ownerEmail, ownerName: values['owner-name'], ownerGivenName: values['owner-given-name'], ownerFamilyName: values['owner-family-name'] });
+    const token = await services.apiTokens.createAsOperator(created.ownerAccountUserId, 'created with the account');
+    return { created, token };
+  });
+  print(
+    values.json,
+    { account: { id: created.account.id, name: created.account.name }, owner: { account_user_id: created.ownerAccountUserId, user_id: created.ownerUserId }, api_token: token.token },
+    `Account ${created.account.id} created.\nOwner: account user ${created.ownerAccountUserId} (user ${created.ownerUserId})\n` +
+      `API token (shown once): ${token.token}\nTry: curl -H "Authorization: Bearer ${token.token}" ${config.publicUrl}/api/v4/account_users${linksNote(config)}`,
+  );
 };
 
-export const apiTokenCreateCommand: Command = {
-  words: ['api-token', 'create'],
-  usage: 'api-token create --account-user ID [--name NAME] [--json]\n' +
-    '                                             create an API token for a member (shown once)',
-  async run(args, config) {
-    const values = parse(args, { 'account-user': { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } });
-    const accountUserId = required(values, 'account-user');
-    const token = await withServices(config, (services) => services.apiTokens.createAsOperator(accountUserId, values.name));
-    print(values.json, { token: token.token, id: token.id }, `API token ${token.id} (shown once): ${token.token}`);
-  },
+export const accountList: Runner<typeof ACCOUNT_LIST> = async (values, config) => {
+  const accounts = await withServices(config, (services) => services.accounts.listAsOperator());
+  print(
+    values.json,
+    {
+      data: accounts.map((a) => ({
+        id: a.id,
+        name: a.name,
+        owner: { account_user_id: a.owner_account_user_id, email: a.owner_email },
+        members: a.members,
+        created_at: new Date(a.created_at).toISOString(),
+      })),
+    },
+    accounts.length
+      ? accounts.map((a) => `${a.id}  ${a.name}  owner ${a.owner_email ?? '(none)'} (${a.owner_account_user_id ?? '-'})  ${a.members} member(s)  created ${new Date(a.created_at).toISOString()}`).join('\n')
+      : 'No accounts yet: create one with `rollcall account create --name NAME --owner-email EMAIL`.',
+  );
+};
+
+export const ownershipTransfer: Runner<typeof OWNERSHIP_TRANSFER> = async (values, config) => {
+  const accountId = required(values, 'account');
+  const to = required(values, 'to');
+  const { account, from } = await withServices(config, (services) => services.ownership.transferAsOperator(accountId, to));
+  print(
+    values.json,
+    { account: { id: account.id, name: account.name }, owner_account_user_id: account.owner_account_user_id, previous_owner_account_user_id: from },
+    `Account ${account.id} (${account.name}) is now owned by account user ${account.owner_account_user_id} (before: ${from ?? 'nobody'}).`,
+  );
 };

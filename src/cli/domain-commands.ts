@@ -1,7 +1,8 @@
 import { DomainsService, txtRecordOf } from '../domain/domains/domains-service.js';
 import type { DomainRow } from '../domain/domains/domains-store.js';
 import type { Services } from '../domain/services.js';
-import { type Command, parse, print, required, UsageError, withServices } from './command.js';
+import type { DOMAIN_ADD, DOMAIN_LIST, DOMAIN_SELECT } from './commands.js';
+import { print, required, type Runner, UsageError, withServices } from './command.js';
 
 /** `rollcall domain add|verify|list|remove`: an account's verified email domains, for the operator. */
 
@@ -33,61 +34,38 @@ async function selected(services: Services, values: { account?: string; domain?:
   throw new UsageError('--domain (or --id) is required');
 }
 
-export const domainAddCommand: Command = {
-  words: ['domain', 'add'],
-  usage: 'domain add --account ID --domain NAME [--json]\n' +
-    '                                             add an email domain to verify; prints the DNS TXT record to publish',
-  async run(args, config) {
-    const values = parse(args, { account: { type: 'string' }, domain: { type: 'string' }, json: { type: 'boolean' } });
-    const accountId = required(values, 'account');
-    const domain = required(values, 'domain');
-    const { row } = await withServices(config, (services) => services.domains.add(DomainsService.operator(accountId), domain));
-    print(values.json, domainJson(row), `Domain ${row.domain} added (${row.id}).\n${howToPublish(row)}`);
-  },
+export const domainAdd: Runner<typeof DOMAIN_ADD> = async (values, config) => {
+  const accountId = required(values, 'account');
+  const domain = required(values, 'domain');
+  const { row } = await withServices(config, (services) => services.domains.add(DomainsService.operator(accountId), domain));
+  print(values.json, domainJson(row), `Domain ${row.domain} added (${row.id}).\n${howToPublish(row)}`);
 };
 
-export const domainVerifyCommand: Command = {
-  words: ['domain', 'verify'],
-  usage: 'domain verify --account ID (--domain NAME | --id ID) [--json]\n' +
-    '                                             look the TXT record up in DNS (DNS_RESOLVER) and mark the domain verified',
-  async run(args, config) {
-    const values = parse(args, SELECT);
-    const row = await withServices(config, async (services) => {
-      const found = await selected(services, values);
-      return services.domains.verify(DomainsService.operator(found.account_id), found.id);
-    });
-    print(values.json, domainJson(row), `Domain ${row.domain} is verified for account ${row.account_id}.`);
-  },
+export const domainVerify: Runner<typeof DOMAIN_SELECT> = async (values, config) => {
+  const row = await withServices(config, async (services) => {
+    const found = await selected(services, values);
+    return services.domains.verify(DomainsService.operator(found.account_id), found.id);
+  });
+  print(values.json, domainJson(row), `Domain ${row.domain} is verified for account ${row.account_id}.`);
 };
 
-export const domainListCommand: Command = {
-  words: ['domain', 'list'],
-  usage: 'domain list --account ID [--json]            list the account\'s domains and whether each is verified',
-  async run(args, config) {
-    const values = parse(args, { account: { type: 'string' }, json: { type: 'boolean' } });
-    const accountId = required(values, 'account');
-    const rows = await withServices(config, (services) => services.domains.list(DomainsService.operator(accountId)));
-    print(
-      values.json,
-      { data: rows.map(domainJson) },
-      rows.length
-        ? rows.map((r) => `${r.id}  ${r.domain}  ${r.verified_at ? 'verified' : `not verified: TXT ${txtRecordOf(r).name} "${txtRecordOf(r).value}"`}`).join('\n')
-        : 'No domains.',
-    );
-  },
+export const domainList: Runner<typeof DOMAIN_LIST> = async (values, config) => {
+  const accountId = required(values, 'account');
+  const rows = await withServices(config, (services) => services.domains.list(DomainsService.operator(accountId)));
+  print(
+    values.json,
+    { data: rows.map(domainJson) },
+    rows.length
+      ? rows.map((r) => `${r.id}  ${r.domain}  ${r.verified_at ? 'verified' : `not verified: TXT ${txtRecordOf(r).name} "${txtRecordOf(r).value}"`}`).join('\n')
+      : 'No domains.',
+  );
 };
 
-export const domainRemoveCommand: Command = {
-  words: ['domain', 'remove'],
-  usage: 'domain remove --account ID (--domain NAME | --id ID)\n' +
-    '                                             remove a domain (and its verification)',
-  async run(args, config) {
-    const values = parse(args, SELECT);
-    const row = await withServices(config, async (services) => {
-      const found = await selected(services, values);
-      await services.domains.remove(DomainsService.operator(found.account_id), found.id);
-      return found;
-    });
-    process.stdout.write(`Domain ${row.domain} removed.\n`);
-  },
+export const domainRemove: Runner<typeof DOMAIN_SELECT> = async (values, config) => {
+  const row = await withServices(config, async (services) => {
+    const found = await selected(services, values);
+    await services.domains.remove(DomainsService.operator(found.account_id), found.id);
+    return found;
+  });
+  process.stdout.write(`Domain ${row.domain} removed.\n`);
 };

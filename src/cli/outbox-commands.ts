@@ -1,5 +1,6 @@
 import { listOutbox, type OutboxEntry, retryGivenUp } from '../domain/notifications/outbox.js';
-import { type Command, parse, print, UsageError, withServices } from './command.js';
+import type { OUTBOX_LIST, OUTBOX_RETRY } from './commands.js';
+import { print, type Runner, UsageError, withServices } from './command.js';
 
 /**
  * `rollcall outbox ...`: what email waits, was sent or was given up. Never a message's body (it
@@ -23,41 +24,31 @@ function line(m: OutboxEntry): string {
   return `${m.id}  ${m.kind}  ${m.to}  created ${m.createdAt.toISOString()}  attempts ${m.attempts}  ${outcome}`;
 }
 
-export const outboxListCommand: Command = {
-  words: ['outbox', 'list'],
-  usage: 'outbox list [--unsent] [--limit N] [--json] list email newest first: recipient, attempts, sent or last error (never the body)',
-  async run(args, config) {
-    const values = parse(args, { unsent: { type: 'boolean' }, limit: { type: 'string' }, json: { type: 'boolean' } });
-    const limit = limitOf(values.limit);
-    const messages = await withServices(config, (_services, database) => listOutbox(database.knex, { limit, unsent: values.unsent }));
-    const note = config.smtpUrl ? '' : '\n(SMTP_URL is not set: the server keeps email queued and sends nothing.)';
-    print(
-      values.json,
-      {
-        data: messages.map((m) => ({
-          id: m.id,
-          kind: m.kind,
-          to: m.to,
-          account_id: m.accountId,
-          created_at: m.createdAt.toISOString(),
-          attempts: m.attempts,
-          status: m.status,
-          next_attempt_at: m.nextAttemptAt?.toISOString() ?? null,
-          sent_at: m.sentAt?.toISOString() ?? null,
-          last_error: m.lastError,
-        })),
-      },
-      (messages.length ? messages.map(line).join('\n') : 'No messages.') + note,
-    );
-  },
+export const outboxList: Runner<typeof OUTBOX_LIST> = async (values, config) => {
+  const limit = limitOf(values.limit);
+  const messages = await withServices(config, (_services, database) => listOutbox(database.knex, { limit, unsent: values.unsent }));
+  const note = config.smtpUrl ? '' : '\n(SMTP_URL is not set: the server keeps email queued and sends nothing.)';
+  print(
+    values.json,
+    {
+      data: messages.map((m) => ({
+        id: m.id,
+        kind: m.kind,
+        to: m.to,
+        account_id: m.accountId,
+        created_at: m.createdAt.toISOString(),
+        attempts: m.attempts,
+        status: m.status,
+        next_attempt_at: m.nextAttemptAt?.toISOString() ?? null,
+        sent_at: m.sentAt?.toISOString() ?? null,
+        last_error: m.lastError,
+      })),
+    },
+    (messages.length ? messages.map(line).join('\n') : 'No messages.') + note,
+  );
 };
 
-export const outboxRetryCommand: Command = {
-  words: ['outbox', 'retry'],
-  usage: 'outbox retry [--id MSG_ID] [--json]      send given-up email again (all, or one), e.g. once SMTP_URL is fixed',
-  async run(args, config) {
-    const values = parse(args, { id: { type: 'string' }, json: { type: 'boolean' } });
-    const requeued = await withServices(config, (_services, database) => retryGivenUp(database.knex, values.id ? [values.id] : undefined));
-    print(values.json, { requeued }, `${requeued} message(s) queued again; a running server sends them at its next look (OUTBOX_INTERVAL_MS).`);
-  },
+export const outboxRetry: Runner<typeof OUTBOX_RETRY> = async (values, config) => {
+  const requeued = await withServices(config, (_services, database) => retryGivenUp(database.knex, values.id ? [values.id] : undefined));
+  print(values.json, { requeued }, `${requeued} message(s) queued again; a running server sends them at its next look (OUTBOX_INTERVAL_MS).`);
 };

@@ -25,7 +25,12 @@ beforeAll(async () => {
     cleanup = async () => fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
-afterAll(() => cleanup?.());
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  // a serve left running by a failed test would hold the embedded database's lock
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await cleanup?.();
+});
 
 const rollcall = (args: string[]) => runCli(args, env);
 
@@ -33,6 +38,7 @@ const rollcall = (args: string[]) => runCli(args, env);
 function serve(): Promise<{ child: ChildProcess; url: string; lines: Record<string, unknown>[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/rollcall.js', 'serve'], { cwd: ROOT, env });
+    children.push(child);
     const lines: Record<string, unknown>[] = [];
     let buffer = '';
     child.stdout.on('data', (d) => {
@@ -53,7 +59,8 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }
 
-describe('the rollcall command', () => {
+// Every test starts processes (the embedded database takes seconds to open, more on a busy machine).
+describe('the rollcall command', { timeout: 300_000 }, () => {
   it('serves an empty database, says how to create the first account, and stops cleanly on SIGTERM', async () => {
     const { child, lines } = await serve();
     child.removeAllListeners('exit');
@@ -115,6 +122,62 @@ describe('the rollcall command', () => {
     expect(unknown.stderr).toContain('account_user au_missing was not found');
     const nonsense = await rollcall(['frobnicate']);
     expect(nonsense.code).toBe(2);
-    expect(nonsense.stderr).toContain('Unknown command');
+    expect(nonsense.stderr).toContain('unknown command: frobnicate');
+  });
+
+  it('exits 2 on a usage error, with the command\'s usage, before opening any database', async () => {
+    // a data directory that does not exist: a command that opened the database would make it
+    const untouched = path.join(os.tmpdir(), `rollcall-never-${randomBytes(4).toString('hex')}`);
+    const usageEnv = { ...env, DATA_DIR: untouched, DATABASE_URL: '' };
+    const cases: [string[], string][] = [
+      [['migrate', '--rollbak'], 'unknown option --rollbak for `rollcall migrate` (did you mean --rollback?)'],
+      [['account', 'create', '--name', 'Acme'], '--owner-email is required'],
+      [['account', 'create', '--name'], "Option '--name' argument missing"],
+      [['account', 'list', 'extra'], 'unexpected argument "extra"'],
+      [['account', 'list', '--json=yes'], "Option '--json' does not take an argument"],
+      [['api-token', 'revoke'], '--id is required'],
+      [['ownership', 'transfer', '--account', 'acc_x'], '--to is required'],
+      [['account'], '`rollcall account` needs one more word: create, list'],
+      [['account', 'delete'], 'unknown command: account delete'],
+      [['help', 'nothing'], 'unknown command: nothing'],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(args, usageEnv);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain(message);
+      expect(result.stderr, args.join(' ')).toContain('Usage: rollcall');
+      expect(result.stdout).toBe('');
+    }
+    expect(fs.existsSync(untouched)).toBe(false);
+  });
+
+  it('answers --help and -h for every command with its usage and each option described, exit 0', async () => {
+    const { COMMANDS } = await import('../../src/cli/commands.js');
+    const noDatabase = { ...env, DATA_DIR: path.join(os.tmpdir(), `rollcall-never-${randomBytes(4).toString('hex')}`), DATABASE_URL: '' };
+    const queue = [...COMMANDS];
+    // a few at a time: each is a process of its own
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        for (let command = queue.shift(); command; command = queue.shift()) {
+          const help = await runCli([...command.words, '--help'], noDatabase);
+          const name = command.words.join(' ');
+          expect(help.code, name).toBe(0);
+          expect(help.stderr, name).toBe('');
+          expect(help.stdout, name).toContain(`Usage: rollcall ${name}`);
+          for (const [option, spec] of Object.entries(command.options)) {
+            const line = help.stdout.split('\n').find((l) => l.startsWith(`  --${option} `));
+            expect(line, `${name} --${option}`).toContain(spec.description);
+          }
+          expect(help.stdout, name).toContain('-h, --help');
+        }
+      }),
+    );
+    const short = await runCli(['scim-token', 'revoke', '-h'], noDatabase);
+    expect(short.code).toBe(0);
+    expect(short.stdout).toContain('Usage: rollcall scim-token revoke --id TOKEN_ID [--json]');
+    const all = await runCli(['--help'], noDatabase);
+    expect(all.code).toBe(0);
+    for (const command of COMMANDS) expect(all.stdout).toContain(`  ${command.words.join(' ')} `);
+    expect(fs.existsSync(noDatabase.DATA_DIR!)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import { NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { AccountUsersService } from '../users/account-users-service.js';
 import { checkName, splitFullName } from '../users/profile-rules.js';
-import { type AccountRow, countAccounts, findAccount, insertAccount, setAccountOwner } from './accounts-store.js';
+import { type AccountRow, type AccountSummary, countAccounts, findAccount, insertAccount, listAccountSummaries, setAccountOwner } from './accounts-store.js';
 
 export interface CreateAccountInput {
   name: string;
@@ -62,5 +62,10 @@ export class AccountsService {
 
   async count(): Promise<number> {
     return transact(this.db, (trx) => countAccounts(trx));
+  }
+
+  /** Every account with its owner and number of members. Operator only (the CLI): no account sees another. */
+  async listAsOperator(): Promise<AccountSummary[]> {
+    return transact(this.db, (trx) => listAccountSummaries(trx));
   }
 }

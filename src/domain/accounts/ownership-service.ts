@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/audit-service.js';
 import { type Context, transact } from '../context.js';
 import { Forbidden, Invalid, NotFound, show } from '../errors.js';
 import { bumpMembershipVersion, lockMembership } from '../users/account-users-store.js';
-import { type AccountRow, findAccount, lockAccount, setAccountOwner } from './accounts-store.js';
+import { type AccountRow, findAccount, findMemberIdByEmail, lockAccount, setAccountOwner } from './accounts-store.js';
 
 /**
  * Handing the account to another admin. The owner cannot be deleted (rule 4); this is how an
@@ -35,5 +35,22 @@ export class OwnershipService {
       await recordAudit(trx, ctx, { action: 'account.transfer_ownership', targetType: 'account', targetId: ctx.accountId, changes: { owner_account_user_id: { from: fromOwner, to: target.id } } });
       return (await findAccount(trx, ctx.accountId))!;
     });
+  }
+
+  /**
+   * For the operator (CLI): hands the account to the member named by their account user id or by
+   * an email of theirs, with the same checks as the owner's own transfer (an active admin).
+   */
+  async transferAsOperator(accountId: string, to: string): Promise<{ account: AccountRow; from: string | null }> {
+    const ctx: Context = { accountId, actor: { type: 'system' }, channel: 'cli' };
+    const { target, from } = await transact(this.db, async (trx) => {
+      const account = await findAccount(trx, accountId);
+      if (!account) throw new NotFound('account', accountId);
+      if (!to.includes('@')) return { target: to, from: account.owner_account_user_id };
+      const found = await findMemberIdByEmail(trx, accountId, to);
+      if (!found) throw new Invalid('to', `no member of account ${accountId} has the email ${show(to)}`);
+      return { target: found, from: account.owner_account_user_id };
+    });
+    return { account: await this.transfer(ctx, target), from };
   }
 }

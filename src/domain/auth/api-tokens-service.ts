@@ -4,7 +4,8 @@ import { type Context, canManageAccount, transact } from '../context.js';
 import { Forbidden, NotFound, Unauthenticated } from '../errors.js';
 import { newId } from '../ids.js';
 import { findMembershipAccountId, lockMembership } from '../users/account-users-store.js';
-import { type ApiTokenRow, findTokenHolder, insertApiToken, listApiTokens, revokeApiToken, touchApiToken } from './api-tokens-store.js';
+import { findAccount } from '../accounts/accounts-store.js';
+import { type ApiTokenRow, findApiTokenAccountId, findTokenHolder, insertApiToken, listAccountApiTokens, listApiTokens, revokeApiToken, touchApiToken } from './api-tokens-store.js';
 import { generateSecret, hashSecret } from './secret-tokens.js';
 
 export class ApiTokensService {
@@ -43,6 +44,23 @@ export class ApiTokensService {
   async list(ctx: Context, accountUserId: string): Promise<ApiTokenRow[]> {
     this.requireSelfOrAdmin(ctx, accountUserId);
     return transact(this.db, (trx) => listApiTokens(trx, ctx.accountId, accountUserId));
+  }
+
+  /** For the operator (CLI): the account's working tokens, or one member's. */
+  async listAsOperator(accountId: string, accountUserId?: string): Promise<ApiTokenRow[]> {
+    return transact(this.db, async (trx) => {
+      if (!(await findAccount(trx, accountId))) throw new NotFound('account', accountId);
+      if (accountUserId !== undefined && (await findMembershipAccountId(trx, accountUserId)) !== accountId) throw new NotFound('account_user', accountUserId);
+      return listAccountApiTokens(trx, accountId, accountUserId);
+    });
+  }
+
+  /** For the operator (CLI): revokes a token found by its id alone, audited as the operator. */
+  async revokeAsOperator(tokenId: string): Promise<{ accountId: string }> {
+    const accountId = await transact(this.db, (trx) => findApiTokenAccountId(trx, tokenId));
+    if (!accountId) throw new NotFound('api_token', tokenId);
+    await this.revoke({ accountId, actor: { type: 'system' }, channel: 'cli' }, tokenId);
+    return { accountId };
   }
 
   async revoke(ctx: Context, tokenId: string): Promise<void> {

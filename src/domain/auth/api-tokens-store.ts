@@ -59,3 +59,18 @@ export async function revokeApiToken(q: Queryable, accountId: string, id: string
   const [row] = (await q('api_tokens').where({ account_id: accountId, id }).whereNull('revoked_at').update({ revoked_at: q.fn.now() }).returning(['id', 'account_user_id'])) as ApiTokenRow[];
   return row;
 }
+
+/** The account's unrevoked tokens (or one member's), oldest first: for the operator. */
+export async function listAccountApiTokens(q: Queryable, accountId: string, accountUserId?: string): Promise<ApiTokenRow[]> {
+  const query = q('api_tokens').where({ account_id: accountId }).whereNull('revoked_at');
+  if (accountUserId !== undefined) query.andWhere({ account_user_id: accountUserId });
+  return (await query
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])
+    .select('id', 'account_id', 'account_user_id', 'name', 'created_at', 'last_used_at', 'revoked_at')) as ApiTokenRow[];
+}
+
+/** The account a token (by its id, not its secret) belongs to. */
+export async function findApiTokenAccountId(q: Queryable, id: string): Promise<string | undefined> {
+  const row = (await q('api_tokens').where({ id }).first('account_id')) as { account_id: string } | undefined;
+  return row?.account_id;
+}
