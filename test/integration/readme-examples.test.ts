@@ -189,6 +189,19 @@ describe(`README.md followed top to bottom (${onPostgres() ? 'PostgreSQL' : 'emb
     for (const skipped of examples.skipped) expect(skipped.reason.length).toBeGreaterThan(10);
   });
 
+  it('tells a sample from an answer that lacks a key, has one more, or another value', () => {
+    const sample = { id: 'au_…', user: { name: 'Bobby Hill', emails: [{ verified: false }] }, created_at: '…' };
+    expect(sampleDifferences(sample, { id: 'au_x1', user: { name: 'Bobby Hill', emails: [{ verified: false }] }, created_at: '2024-01-01T00:00:00.000Z' })).toEqual([]);
+    expect(sampleDifferences(sample, { id: 'au_x1', user: { name: 'Bobby Hill', emails: [{ verified: false }] } })).toEqual(['created_at: README shows it, the answer has no such key']);
+    expect(sampleDifferences(sample, { id: 'au_x1', user: { name: 'Bobby Hill', given_name: 'Bobby', emails: [{ verified: false }] }, created_at: 't' })).toEqual([
+      'user.given_name: the answer has it ("Bobby"), README does not show it',
+    ]);
+    expect(sampleDifferences(sample, { id: 'usr_x1', user: { name: 'Bob', emails: [{ verified: false }, { verified: true }] }, created_at: null })).toHaveLength(4);
+    // a command's status and its sample, as the README writes them
+    const parsedReadme = readmeExamples('## S\n\n```sh\ncurl -X POST http://127.0.0.1:3000/x \\\n  -d \'{\n "a": 1}\'   # 201 made\n# {"id":"x_…",\n#  "n":2}\n# prose\n```\n');
+    expect(parsedReadme.commands).toMatchObject([{ line: 4, kind: 'curl', status: 201, sample: { line: 7, body: { id: 'x_…', n: 2 } } }]);
+  });
+
   it('starts the server with `npm start` as `rollcall serve` (what the README says npm start runs)', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
     expect(pkg.scripts.start).toBe('node bin/rollcall.js serve');

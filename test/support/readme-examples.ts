@@ -88,16 +88,22 @@ function continues(text: string): boolean {
 
 /** The comment on a command's last line, outside quotes (`curl ... # 201 new`), if any. */
 export function trailingComment(text: string): string | undefined {
-  const lastLine = text.slice(text.lastIndexOf('\n') + 1);
+  const lastLineStart = text.lastIndexOf('\n') + 1;
+  // the whole command is read: a quote opened on an earlier line may close on the last one
   let quote: string | undefined;
-  for (let i = 0; i < lastLine.length; i++) {
-    const c = lastLine[i];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
     if (quote) {
       if (c === quote) quote = undefined;
+      else if (quote === '"' && c === '\\') i++;
+    } else if (c === '\\') {
+      i++;
     } else if (c === "'" || c === '"') {
       quote = c;
-    } else if (c === '#' && i > 0 && /\s/.test(lastLine[i - 1])) {
-      return lastLine.slice(i + 1).trim();
+    } else if (c === '#' && i > 0 && /\s/.test(text[i - 1])) {
+      const end = text.indexOf('\n', i);
+      if (i >= lastLineStart) return text.slice(i + 1).trim();
+      i = end - 1;
     }
   }
   return undefined;
