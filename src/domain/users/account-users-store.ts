@@ -135,12 +135,14 @@ export async function searchMemberships(q: Queryable, accountId: string, text: s
         .orWhereExists((e) => e.select(q.raw('1')).from('user_emails as se').whereRaw('se.user_id = u.id').whereRaw(`lower(se.email) like ? escape '\\'`, [pattern])),
     );
   };
-  const rows = await matching(membershipQuery(q, accountId))
-    .select(q.raw(`${MADE_THROUGH_SQL} as made_through`))
-    .orderBy([{ column: q.raw('lower(u.name)') as unknown as string }, { column: 'au.id' }])
-    .limit(page.limit)
-    .offset(page.offset);
-  const [{ count }] = await matching(q('account_users as au').join('users as u', 'u.id', 'au.user_id').where('au.account_id', accountId)).count<{ count: number }[]>('* as count');
+  const byName = () => [{ column: q.raw('lower(u.name)') as unknown as string }, { column: 'au.id' }];
+  const members = () => matching(q('account_users as au').join('users as u', 'u.id', 'au.user_id').where('au.account_id', accountId));
+  // The page's ids first, from the membership and person rows alone; then only those members
+  // whole. Sorted whole, every member's emails, phones and teams were read before the sort picked
+  // 25 (PostgreSQL evaluates those subqueries below the sort): 0.7 s for 20,000 members.
+  const pageIds = members().select('au.id').orderBy(byName()).limit(page.limit).offset(page.offset);
+  const rows = await membershipQuery(q, accountId).whereIn('au.id', pageIds).select(q.raw(`${MADE_THROUGH_SQL} as made_through`)).orderBy(byName());
+  const [{ count }] = await members().count<{ count: number }[]>('* as count');
   const hydrated = hydrate(rows);
   return { rows: hydrated.map((m, i) => ({ ...m, source: sourceOf((rows[i] as Record<string, unknown>).made_through) })), total: Number(count) };
 }
