@@ -269,6 +269,9 @@ describe('the walk: every documented operation, each answer checked against its 
     ids.bobby = created.body.id;
     ids.bobbyUser = created.body.user_id;
     ids.bobbyEmail = created.body.user.emails[0].email;
+    // no name: the README's "required" is not so; the name shown is the user name (the email)
+    const unnamed = await call('POST', '/api/v4/account_users', { token: acme.token, body: { user_attributes: { emails_attributes: [{ email: uniqueEmail('unnamed') }] } } }, 201);
+    expect(unnamed.body.user.name).toBe(unnamed.body.user.user_name);
     await call('POST', '/api/v4/account_users', { token: acme.token, body: {} }, 400);
     await call('POST', '/api/v4/account_users', { token: acme.token, body: { user_attributes: { name: 'No Mail', emails_attributes: [{ email: 'not-an-email' }] } } }, 422);
     await call('POST', '/api/v4/account_users', { token: plain.token, body: { user_attributes: { name: 'X', emails_attributes: [{ email: uniqueEmail() }] } } }, 403);

@@ -50,7 +50,7 @@ export const accountUserSchemas: Record<string, Schema> = {
   RoleFlags: roleFlags,
   RoleSource: roleSource,
   AccountUser: accountUser,
-  AccountUserCreate: { type: 'object', properties: membershipInput, required: ['user_attributes'], description: '`user_attributes` needs `name` and at least one email.' },
+  AccountUserCreate: { type: 'object', properties: membershipInput, required: ['user_attributes'], description: '`user_attributes` needs at least one email (`emails_attributes`); without `name` the name shown is the user name.' },
   AccountUserUpdate: { type: 'object', properties: membershipInput, description: 'A profile change from an account that does not manage the person is 403.' },
 };
 

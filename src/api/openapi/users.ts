@@ -101,7 +101,7 @@ export const userSchemas: Record<string, Schema> = {
   UserCreate: {
     ...profileInput,
     properties: { ...profileInput.properties, email: string('The primary email (added first to `emails_attributes`).') },
-    description: 'A new member without roles. An email is required (`email` or `emails_attributes`).',
+    description: 'A new member without roles. An email is required (`email` or `emails_attributes`); without `name` the name shown is the user name.',
   },
 };
 
