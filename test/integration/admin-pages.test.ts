@@ -224,7 +224,8 @@ describe('the People, Role mappings, Provisioning log and Audit trail pages', ()
 
   it('answer a bad filter or page with a 400 page that names the field and the value', async () => {
     const cases: [string, RegExp][] = [
-      ['/admin/log?status=maybe', /status: &quot;maybe&quot; is not one of success, failure/],
+      ['/admin/log?status=maybe', /status: &quot;maybe&quot; is not one of success, failure, or an HTTP status/],
+      ['/admin/log?status=600', /status: &quot;600&quot; is not one of/],
       ['/admin/log?since=yesterday', /since: &quot;yesterday&quot; is not a date/],
       ['/admin/log?until=2026-02-30', /until: &quot;2026-02-30&quot; is not a date/],
       ['/admin/log?since=2026-12-06&until=2026-12-01', /until: must be later than since/],
@@ -297,6 +298,9 @@ describe('the People, Role mappings, Provisioning log and Audit trail pages', ()
     expect(failures.status).toBe(200);
     expect(failures.text).toContain('>400<');
     expect(failures.text).not.toContain('>201<');
+    const conflicts = await page('/admin/log?status=400', ownerCookie);
+    expect(conflicts.text).toContain('>400<');
+    expect(conflicts.text).not.toContain('>201<');
     const ofPerson = await page(`/admin/log?person=${created.body.id}`, ownerCookie);
     const entryId = /href="\/admin\/log\/(prq_[a-z0-9]+)"/.exec(ofPerson.text)![1];
     const entry = await page(`/admin/log/${entryId}`, ownerCookie);

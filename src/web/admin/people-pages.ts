@@ -109,6 +109,7 @@ ${sources.length === 0 ? html`<tr><td colspan="2">No role: a member who may read
 </tbody>
 </table>
 <p class="hint">Roles from a group come from a <a href="/admin/role-mappings">role mapping</a>; they go when the person leaves the group.</p>
+<p><a href="${linkTo('/admin/audit', { target: id })}">Audit events about this person</a></p>
 <h2>Teams</h2>
 ${teams.length ? html`<ul>${teams.map((t) => html`<li>${t.name} <span class="muted">(${t.member_count} ${t.member_count === 1 ? 'member' : 'members'})</span></li>`)}</ul>` : html`<p class="muted">In no team.</p>`}
 <h2>Schedules</h2>

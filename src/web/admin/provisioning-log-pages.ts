@@ -1,6 +1,6 @@
-import { Router } from 'express';
+import { type Request, Router } from 'express';
 import type { Config } from '../../config.js';
-import { Invalid, NotFound } from '../../domain/errors.js';
+import { Invalid, NotFound, show } from '../../domain/errors.js';
 import { isIdOf } from '../../domain/id-shape.js';
 import type { ProvisioningLogFilter } from '../../domain/provisioning/provisioning-log-service.js';
 import type { Services } from '../../domain/services.js';
@@ -10,7 +10,7 @@ import { adminOf } from './admin-session.js';
 import { auditEventRows } from './audit-pages.js';
 import { when } from './components.js';
 import { adminPage } from './layout.js';
-import { checkTimeRange, choiceParam, linkTo, pageParam, pager, textParam, timeFieldValue, timeParam } from './list-params.js';
+import { checkTimeRange, linkTo, pageParam, pager, textParam, timeFieldValue, timeParam } from './list-params.js';
 
 /** PROVISIONING_LOG_RETENTION_DAYS when the app is made without it (tests, benchmarks): its default. */
 const DEFAULT_RETENTION_DAYS = 30;
@@ -19,6 +19,15 @@ const DEFAULT_RETENTION_DAYS = 30;
 const REQUEST_ID_SHAPE = /^prq_[a-hj-km-np-z02-9]{20}$/;
 
 const STATUS_CHOICES = ['success', 'failure'] as const;
+
+/** ?status=success, failure, or one HTTP status (409); anything else is refused naming it. */
+function statusParam(req: Request): ProvisioningLogFilter['status'] {
+  const value = textParam(req, 'status');
+  if (value === undefined) return undefined;
+  if ((STATUS_CHOICES as readonly string[]).includes(value)) return value as (typeof STATUS_CHOICES)[number];
+  if (/^[1-5]\d\d$/.test(value)) return Number(value);
+  throw new Invalid('status', `status: ${show(value)} is not one of success, failure, or an HTTP status such as 409`);
+}
 
 /** A body as stored (already redacted by the service), shown as indented JSON. */
 function bodyBlock(id: string, body: unknown): Html {
@@ -41,7 +50,7 @@ export function provisioningLogPages(services: Services, config: AdminConfig & P
 
   router.get('/log', async (req, res) => {
     const session = adminOf(res);
-    const status = choiceParam(req, 'status', STATUS_CHOICES);
+    const status = statusParam(req);
     const person = textParam(req, 'person');
     const group = textParam(req, 'group');
     const since = timeParam(req, 'since');
@@ -59,7 +68,7 @@ export function provisioningLogPages(services: Services, config: AdminConfig & P
       ...(until && { until }),
     };
     const { rows, total } = await services.provisioningLog.list(session.ctx, filter, page);
-    const params = { status, person, group, since: timeFieldValue(since), until: timeFieldValue(until) };
+    const params = { status: status === undefined ? undefined : String(status), person, group, since: timeFieldValue(since), until: timeFieldValue(until) };
     const filtered = Object.values(params).some((v) => v);
     const body = html`<p>Every SCIM request this account’s identity provider made, newest first. Entries are kept ${retentionDays} days; request bodies are stored without passwords or tokens.</p>
 <form method="get" action="/admin/log" class="filters" data-autosubmit>
@@ -70,6 +79,7 @@ export function provisioningLogPages(services: Services, config: AdminConfig & P
 <option value=""${!status ? html` selected` : ''}>Any</option>
 <option value="success"${status === 'success' ? html` selected` : ''}>Success (below 400)</option>
 <option value="failure"${status === 'failure' ? html` selected` : ''}>Failure (400 and above)</option>
+${typeof status === 'number' ? html`<option value="${status}" selected>Status ${status}</option>` : ''}
 </select>
 <label for="person">Person (account user ID)</label>
 <input type="text" id="person" name="person" value="${person ?? ''}" placeholder="au_…" autocomplete="off">
