@@ -1,5 +1,7 @@
+import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthApp, type Member, startAuthApp } from '../support/auth-app.js';
+import { type AuthApp, type Member, readAuthnRequest, startAuthApp } from '../support/auth-app.js';
+import { encode, TestIdp } from '../support/test-idp.js';
 import { ADMIN_CSP } from '../../src/web/admin/admin-router.js';
 import { ADMIN_PAGE_PATHS } from '../../src/web/admin/layout.js';
 
@@ -201,5 +203,90 @@ describe('SCIM token expiry (migration 022)', () => {
     expect((await call()).status).toBe(401);
     const page = await app.request('GET', '/admin/scim', { cookie: ownerCookie });
     expect(page.text).toContain('Expired: refused');
+  });
+});
+
+describe('the SSO test sign-in never signs anyone in', () => {
+  let idp: TestIdp;
+  let member: Member;
+
+  beforeAll(async () => {
+    idp = await TestIdp.create();
+    member = await app.createMember(accountId, ['broadcaster']);
+    await app.services.sso.configureAsOperator(accountId, { idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl, idpCertificates: [idp.key.certificatePem], allowIdpInitiated: true });
+  });
+
+  /** Starts a test as the admin; answers the AuthnRequest it sends to the IdP. */
+  async function startTest(cookie: string) {
+    const res = await app.request('POST', '/admin/sso/test', { cookie, form: { _csrf: await csrfOf(cookie, '/admin/sso') } });
+    expect(res.status).toBe(200);
+    const href = /id="continue-to-idp" href="([^"]+)"/.exec(res.text)?.[1];
+    expect(href).toBeTruthy();
+    return readAuthnRequest((href as string).replace(/&amp;/g, '&'));
+  }
+  const post = (samlResponse: string) => app.request('POST', `/sso/saml/${accountId}/acs`, { form: { SAMLResponse: samlResponse } });
+
+  it('records what the assertion carried for the admin who started it, sets no cookie, and takes one answer only', async () => {
+    const request = await startTest(adminCookie);
+    const response = idp.response({ nameId: member.email, acsUrl: request.acsUrl, audience: request.issuer, inResponseTo: request.id, attributes: { department: '<b>Ops</b>' } });
+    const answered = await post(response);
+    expect(answered.status).toBe(303);
+    expect(answered.headers.get('location')).toBe(`/admin/sso/test/${encodeURIComponent(request.id)}`);
+    expect(answered.cookie).toBeUndefined();
+    expect(answered.headers.get('set-cookie')).toBeNull();
+
+    const result = await app.request('GET', `/admin/sso/test/${request.id}`, { cookie: adminCookie });
+    expect(result.status).toBe(200);
+    expect(result.text).toContain('Accepted');
+    expect(result.text).toContain(member.email);
+    expect(result.text).toContain(`/admin/people/${member.accountUserId}`);
+    expect(result.text).toContain('&lt;b&gt;Ops&lt;/b&gt;');
+    // another admin, the owner included, does not see it; a non-admin is refused the page
+    expect((await app.request('GET', `/admin/sso/test/${request.id}`, { cookie: ownerCookie })).status).toBe(404);
+    expect((await app.request('GET', `/admin/sso/test/${request.id}`, { cookie: memberCookie })).status).toBe(403);
+
+    // the same answer again, or another one: no cookie, and the first result stands
+    const again = await post(response);
+    expect(again.headers.get('set-cookie')).toBeNull();
+    const other = await post(idp.response({ nameId: 'someone.else@example.com', acsUrl: request.acsUrl, audience: request.issuer, inResponseTo: request.id }));
+    expect(other.headers.get('set-cookie')).toBeNull();
+    expect((await app.request('GET', `/admin/sso/test/${request.id}`, { cookie: adminCookie })).text).toContain(member.email);
+  });
+
+  it('refuses a test\'s signed assertion presented as a sign-in (the Response stripped of its InResponseTo), with no cookie', async () => {
+    const request = await startTest(adminCookie);
+    const xml = idp.responseXml({ nameId: member.email, acsUrl: request.acsUrl, audience: request.issuer, inResponseTo: request.id });
+    // the Response around the signed assertion is not signed: its InResponseTo can be removed
+    const stripped = xml.replace(/(<samlp:Response[^>]*?) InResponseTo="[^"]*"/, '$1');
+    expect(stripped).not.toBe(xml);
+    const res = await post(encode(stripped));
+    expect(res.status).toBe(403);
+    expect(res.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('never treats an IdP-initiated response as a test: it is a sign-in (the account allows them)', async () => {
+    const res = await post(idp.response({ nameId: member.email, acsUrl: `${app.url}/sso/saml/${accountId}/acs`, audience: `${app.url}/sso/saml/${accountId}/metadata` }));
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/');
+    expect(res.cookie).toBeTruthy();
+  });
+
+  it('reports a response signed with a key the account does not trust as refused', async () => {
+    const request = await startTest(adminCookie);
+    const stranger = await TestIdp.create();
+    const res = await post(stranger.response({ nameId: member.email, acsUrl: request.acsUrl, audience: request.issuer, inResponseTo: request.id }));
+    expect(res.status).toBe(303);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    const result = await app.request('GET', `/admin/sso/test/${request.id}`, { cookie: adminCookie });
+    expect(result.text).toMatch(/Refused \(bad_signature\)/);
+  });
+
+  it('keeps the last certificate: removing it is refused and changes nothing', async () => {
+    const page = await app.request('GET', '/admin/sso', { cookie: adminCookie });
+    const fingerprint = (await app.services.sso.forAccount(accountId)).idpCertificates.map((pem) => new X509Certificate(pem).fingerprint256)[0];
+    expect(page.text).toContain('The only one');
+    const res = await app.request('POST', '/admin/sso/certificates/remove', { cookie: adminCookie, form: { _csrf: await csrfOf(adminCookie, '/admin/sso'), fingerprint } });
+    expect(res.status).toBe(400);
+    expect((await app.services.sso.forAccount(accountId)).idpCertificates).toHaveLength(1);
   });
 });
