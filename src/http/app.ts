@@ -10,12 +10,16 @@ import { decodeWebForm } from '../web/decode.js';
 import { webRouter } from '../web/web-router.js';
 import { invitationsRouter } from '../web/invitations-router.js';
 import { openApiRoute } from '../api/openapi/route.js';
+import { adminRouter } from '../web/admin/admin-router.js';
 import { unavailableOf } from '../domain/faults.js';
 import { logger } from '../log.js';
 import { accessLog, requestContext } from './request-context.js';
+import { createMetrics, recordRequests } from './metrics.js';
+import { metricsEndpoint } from './metrics-endpoint.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl'>;
+  // trustProxy and metricsToken are optional for the tests' and benchmarks' apps: loopback and none by default
+  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl'> & Partial<Pick<Config, 'trustProxy' | 'metricsToken'>>;
   database: Database;
   services: Services;
 }
@@ -24,9 +28,15 @@ export interface AppDeps {
 export function createApp({ config, database, services }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // TRUST_PROXY: whose X-Forwarded-For makes req.ip, the address the sign-in limits count by
+  app.set('trust proxy', config.trustProxy ?? 'loopback');
+  // one registry per app; the adapters count through res.app.locals.metrics (metrics.ts)
+  const metrics = createMetrics(database);
+  app.locals.metrics = metrics;
   app.use(requestContext);
   app.use(accessLog);
+  app.use(recordRequests);
+  app.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -45,6 +55,7 @@ export function createApp({ config, database, services }: AppDeps): Express {
   app.post('/login', express.urlencoded({ extended: false, limit: config.bodyLimitBytes }), decodeWebForm);
   app.use(webRouter(services, config)); // /login, /logout, /
   app.use(invitationsRouter(services, config)); // /invitations
+  app.use('/admin', adminRouter(services, config)); // the admin console (issue 15)
 
   app.get('/openapi.json', openApiRoute(config.publicUrl)); // REST v4 described (OpenAPI 3.1), public
   app.use((req, res) => {
