@@ -109,6 +109,7 @@ const MAX_DETAIL_CHARS = 2048;
 const MAX_RESOURCE_ID_CHARS = 128;
 const ID_ALPHABET = 'abcdefghjkmnpqrstuvwxyz023456789';
 const REQUEST_ID_SHAPE = /^prq_[a-hj-km-np-z02-9]{20}$/;
+const CREATED_ID = /"id":"((?:au|tem)_[a-hj-km-np-z02-9]{20})"/;
 
 /** prq_ and 20 random characters, the shape of every public id (ids.ts; its prefix list is shared, so kept here). */
 export function newProvisioningRequestId(): string {
@@ -125,14 +126,10 @@ function resourceOf(captured: CapturedRequest): { type: 'User' | 'Group' | null;
   if (!match) return { type: null, id: null };
   const type = match[1].toLowerCase() === 'users' ? 'User' : 'Group';
   let id: string | null = match[2] === undefined || match[2] === '.search' ? null : match[2];
-  // a create names its resource in the answer
+  // a create names its resource in the answer: the first id of our shape in a User or Group
+  // document is its own (members, groups and the manager are "value"s), found without parsing it
   if (id === null && captured.method === 'POST' && captured.status === 201 && captured.responseText) {
-    try {
-      const created = (JSON.parse(captured.responseText) as { id?: unknown }).id;
-      id = typeof created === 'string' ? created : null;
-    } catch {
-      // not JSON: no id to name
-    }
+    id = CREATED_ID.exec(captured.responseText)?.[1] ?? null;
   }
   return { type, id: clip(id ?? undefined, MAX_RESOURCE_ID_CHARS) };
 }
@@ -190,6 +187,7 @@ async function reading<T>(work: () => Promise<T>): Promise<T> {
 export class ProvisioningLogService {
   private buffer: CapturedRequest[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private timerDueNow = false;
   private writing: Promise<void> = Promise.resolve();
   private dropped = 0;
   private readonly flushIntervalMs: number;
@@ -220,8 +218,10 @@ export class ProvisioningLogService {
   }
 
   private schedule(delayMs: number): void {
-    if (this.timer && delayMs > 0) return;
+    // a batch is already due (at once, or at its interval when asked for later): nothing to change
+    if (this.timer && (delayMs > 0 || this.timerDueNow)) return;
     clearTimeout(this.timer);
+    this.timerDueNow = delayMs === 0;
     // unref'd: a pending batch never holds the process up (stop() writes it on shutdown)
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -22,7 +22,7 @@ export interface ProvisioningRequestRow {
   response_body: unknown;
 }
 
-/** A row as a batch carries it: the time as ISO text and the bodies as JSON text (cast to jsonb by the statement). */
+/** A row as a batch carries it: the time as ISO text and the bodies as JSON text (valid JSON: spliced into the batch as it is). */
 export type ProvisioningRequestInsert = Omit<ProvisioningRequestRow, 'created_at' | 'request_body' | 'response_body'> & {
   created_at: string;
   request_body: string | null;
@@ -43,17 +43,29 @@ const COLUMNS = 'id, account_id, created_at, method, path, status, duration_ms, 
 /**
  * Many rows in one statement whose text never changes: the batch is one JSON binding that the
  * database unpacks (jsonb_to_recordset), so it runs as one prepared statement whatever the batch's
- * size, where a multi-row VALUES would be a new text (and a new prepared statement) per size.
+ * size, where a multi-row VALUES would be a new text (and a new prepared statement) per size. The
+ * bodies, already JSON text, are spliced into the batch as JSON (not as strings of JSON): encoded
+ * once here and parsed once by the database.
  */
 export async function insertProvisioningRequests(q: Queryable, rows: readonly ProvisioningRequestInsert[]): Promise<void> {
   if (rows.length === 0) return;
   await q.raw(
     `insert into provisioning_requests (${COLUMNS})
-     select id, account_id, created_at, method, path, status, duration_ms, user_agent, request_id, scim_token_id, resource_type, resource_id, error_detail, request_body::jsonb, response_body::jsonb
+     select ${COLUMNS}
      from jsonb_to_recordset(?::jsonb) as r(id text, account_id text, created_at timestamptz, method text, path text, status integer, duration_ms double precision,
-       user_agent text, request_id text, scim_token_id text, resource_type text, resource_id text, error_detail text, request_body text, response_body text)`,
-    [JSON.stringify(rows)],
+       user_agent text, request_id text, scim_token_id text, resource_type text, resource_id text, error_detail text, request_body jsonb, response_body jsonb)`,
+    [batchJson(rows)],
   );
+}
+
+/** [{...row, "request_body": <its JSON>, "response_body": <its JSON>}, ...] */
+function batchJson(rows: readonly ProvisioningRequestInsert[]): string {
+  const parts: string[] = [];
+  for (const { request_body: request, response_body: response, ...rest } of rows) {
+    const head = JSON.stringify(rest);
+    parts.push(`${head.slice(0, -1)},"request_body":${request ?? 'null'},"response_body":${response ?? 'null'}}`);
+  }
+  return `[${parts.join(',')}]`;
 }
 
 function filtered(q: Queryable, accountId: string, filter: ProvisioningFilterRows): Knex.QueryBuilder {
