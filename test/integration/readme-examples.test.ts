@@ -182,9 +182,9 @@ describe(`README.md followed top to bottom (${onPostgres() ? 'PostgreSQL' : 'emb
   it('holds examples, each a command the test knows how to run, and few that are not run', () => {
     expect(examples.unknown.map((u) => `README line ${u.line} (${u.section}): ${u.text}`)).toEqual([]);
     // as many as the README held when this test was written: an example dropped by mistake shows here
-    expect(examples.commands.filter((c) => c.kind === 'curl').length).toBeGreaterThanOrEqual(14);
+    expect(examples.commands.filter((c) => c.kind === 'curl').length).toBeGreaterThanOrEqual(17);
     expect(examples.commands.filter((c) => c.kind === 'cli').length).toBeGreaterThanOrEqual(10);
-    expect(examples.commands.filter((c) => c.sample).length).toBeGreaterThanOrEqual(14);
+    expect(examples.commands.filter((c) => c.sample).length).toBeGreaterThanOrEqual(17);
     expect(examples.skipped.length).toBeLessThanOrEqual(2);
     for (const skipped of examples.skipped) expect(skipped.reason.length).toBeGreaterThan(10);
   });
