@@ -11,7 +11,7 @@ import { linksNote, print, required, type Runner, withServices } from './command
 const iso = (date: Date | null): string | null => (date ? new Date(date).toISOString() : null);
 
 const apiTokenJson = (t: ApiTokenRow) => ({ id: t.id, account_id: t.account_id, account_user_id: t.account_user_id, name: t.name, created_at: iso(t.created_at), last_used_at: iso(t.last_used_at) });
-const scimTokenJson = (t: ScimTokenRow) => ({ id: t.id, account_id: t.account_id, name: t.name, created_at: iso(t.created_at), last_used_at: iso(t.last_used_at) });
+const scimTokenJson = (t: ScimTokenRow) => ({ id: t.id, account_id: t.account_id, name: t.name, created_at: iso(t.created_at), last_used_at: iso(t.last_used_at), expires_at: iso(t.expires_at) });
 
 const used = (t: { last_used_at: Date | null }): string => (t.last_used_at ? `last used ${iso(t.last_used_at)}` : 'never used');
 
@@ -57,7 +57,9 @@ export const scimTokenList: Runner<typeof SCIM_TOKEN_LIST> = async (values, conf
   print(
     values.json,
     { data: tokens.map(scimTokenJson) },
-    tokens.length ? tokens.map((t) => `${t.id}  ${t.name ?? '(no name)'}  created ${iso(t.created_at)}  ${used(t)}`).join('\n') : 'No SCIM tokens.',
+    tokens.length
+      ? tokens.map((t) => `${t.id}  ${t.name ?? '(no name)'}  created ${iso(t.created_at)}  ${used(t)}  ${t.expires_at ? `expires ${iso(t.expires_at)}` : 'never expires'}`).join('\n')
+      : 'No SCIM tokens.',
   );
 };
 

@@ -65,6 +65,15 @@ describe('rollcall user set-password and sso configure', () => {
     });
     expect(summary.idp_certificate_fingerprints).toHaveLength(1);
 
+    // links the CLI prints are made from PUBLIC_URL, as the server's are; without it, from HOST and PORT, and it says so
+    const scim = await runCli(['scim-token', 'create', '--account', accountId, '--json'], env);
+    expect(JSON.parse(scim.stdout).base_url).toBe('https://rollcall.example.com/scim/v2');
+    const withoutPublicUrl = { ...env, PUBLIC_URL: '', HOST: '127.0.0.1', PORT: '8080' };
+    const text = await runCli(['scim-token', 'create', '--account', accountId], withoutPublicUrl);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('SCIM base URL: http://127.0.0.1:8080/scim/v2');
+    expect(text.stdout).toContain("run rollcall with the server's PUBLIC_URL, or its HOST and PORT");
+
     const missing = await runCli(['sso', 'configure', '--account', accountId, '--idp-metadata', path.join(tmp, 'nope.xml')], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file');
