@@ -109,7 +109,7 @@ export async function countProvisioningRequestsSince(q: Queryable, accountId: st
  */
 export async function deleteProvisioningRequestsBefore(q: Queryable, before: Date, limit: number): Promise<number> {
   const result = await q.raw(
-    'with deleted as (delete from provisioning_requests where id in (select id from provisioning_requests where created_at < ? order by created_at limit ? for update skip locked) returning 1) select count(*) as count from deleted',
+    'with deleted as (delete from provisioning_requests where id in (select id from provisioning_requests where created_at < ? limit ? for update skip locked) returning 1) select count(*) as count from deleted',
     [before, limit],
   );
   return Number((result as { rows: { count: number }[] }).rows[0].count);
