@@ -75,8 +75,13 @@ describe('who may use the console', () => {
       expect(res.text, path).not.toContain('Acme');
       expect(res.text, path).not.toContain(accountId);
     }
-    const write = await app.request('POST', '/admin/scim/tokens', { cookie: memberCookie, form: { name: 'sneaky' } });
-    expect(write.status).toBe(403);
+    for (const path of ['/admin/scim/tokens', '/admin/sso/test', '/admin/sso/policy', '/admin/sso/metadata']) {
+      const write = await app.request('POST', path, { cookie: memberCookie, form: { name: 'sneaky', enforced: 'on' } });
+      expect(write.status, path).toBe(403);
+      const signedOut = await app.request('POST', path, { form: { name: 'sneaky' } });
+      expect(signedOut.status, path).toBe(303);
+    }
+    expect((await app.services.sso.forAccount(accountId)).enforced).toBe(false);
     expect(await app.services.scimTokens.list({ accountId, actor: { type: 'system' }, channel: 'cli' })).toHaveLength(0);
   });
 
@@ -89,6 +94,12 @@ describe('who may use the console', () => {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('referrer-policy')).toBe('same-origin');
       expect(res.text).not.toMatch(/<script>|<style>|style="/);
+    }
+    for (const path of ADMIN_PAGE_PATHS) {
+      const res = await app.request('GET', path, { cookie: adminCookie });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-security-policy'), path).toBe(ADMIN_CSP);
+      expect(res.text.match(/<h1>/g), path).toHaveLength(1);
     }
     const css = await app.request('GET', '/admin/assets/admin.css');
     expect(css.status).toBe(200);
@@ -262,6 +273,10 @@ describe('the SSO test sign-in never signs anyone in', () => {
     const res = await post(encode(stripped));
     expect(res.status).toBe(403);
     expect(res.headers.get('set-cookie')).toBeNull();
+    // passport-saml lets it through (no InResponseTo on the Response, IdP-initiated allowed): the test mark refuses it
+    const refusal = (await app.database.knex('audit_events').where({ account_id: accountId, action: 'sign_in.refused' }).orderBy('seq', 'desc').first('changes')) as { changes: unknown };
+    const changes = (typeof refusal.changes === 'string' ? JSON.parse(refusal.changes) : refusal.changes) as { reason: string };
+    expect(changes.reason).toBe('test_response');
   });
 
   it('never treats an IdP-initiated response as a test: it is a sign-in (the account allows them)', async () => {
