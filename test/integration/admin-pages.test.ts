@@ -47,33 +47,38 @@ describe('the people queries', () => {
     expect(made.status).toBe(201);
 
     const ctx = adminCtx(acme);
-    const byName = await app.services.accountUsers.search(ctx, `PUSHED${tag}`, { limit: 10, offset: 0 });
+    const byName = await app.services.accountUsers.search(ctx, { text: `PUSHED${tag}` }, { limit: 10, offset: 0 });
     expect(byName.rows.map((m) => m.id)).toEqual([pushed.body.id]);
     expect(byName.rows[0].source).toBe('scim');
-    const byEmail = await app.services.accountUsers.search(ctx, `${tag}-MAIL`, { limit: 10, offset: 0 });
+    const byEmail = await app.services.accountUsers.search(ctx, { text: `${tag}-MAIL` }, { limit: 10, offset: 0 });
     expect(byEmail.rows.map((m) => [m.id, m.source])).toEqual([[made.body.id, 'local']]);
-    const byUserName = await app.services.accountUsers.search(ctx, `${tag}.okta`, { limit: 10, offset: 0 });
+    const byUserName = await app.services.accountUsers.search(ctx, { text: `${tag}.okta` }, { limit: 10, offset: 0 });
     expect(byUserName.total).toBe(1);
 
     // both, by name; then one page at a time without a repeat
-    const both = await app.services.accountUsers.search(ctx, tag, { limit: 10, offset: 0 });
+    const both = await app.services.accountUsers.search(ctx, { text: tag }, { limit: 10, offset: 0 });
     expect(both.total).toBe(2);
     expect(both.rows.map((m) => m.user.name)).toEqual([`Ida Pushed${tag}`, `Lou Local ${tag}`]);
-    const first = await app.services.accountUsers.search(ctx, tag, { limit: 1, offset: 0 });
-    const second = await app.services.accountUsers.search(ctx, tag, { limit: 1, offset: 1 });
+    const fromIdp = await app.services.accountUsers.search(ctx, { text: tag, source: 'scim' }, { limit: 10, offset: 0 });
+    expect([fromIdp.total, fromIdp.rows.map((m) => m.id)]).toEqual([1, [pushed.body.id]]);
+    const local = await app.services.accountUsers.search(ctx, { text: tag, source: 'local' }, { limit: 10, offset: 0 });
+    expect([local.total, local.rows.map((m) => m.id)]).toEqual([1, [made.body.id]]);
+    expect((await app.services.accountUsers.search(ctx, { text: tag, source: 'sso' }, { limit: 10, offset: 0 })).total).toBe(0);
+    const first = await app.services.accountUsers.search(ctx, { text: tag }, { limit: 1, offset: 0 });
+    const second = await app.services.accountUsers.search(ctx, { text: tag }, { limit: 1, offset: 1 });
     expect([first.rows[0].id, second.rows[0].id]).toEqual(both.rows.map((m) => m.id));
 
     // the owner, made with the account, is local; an empty search lists everyone
     expect((await app.services.accountUsers.getWithSource(ctx, acme.owner.accountUserId)).source).toBe('local');
-    const all = await app.services.accountUsers.search(ctx, '  ', { limit: 100, offset: 0 });
+    const all = await app.services.accountUsers.search(ctx, { text: '  ' }, { limit: 100, offset: 0 });
     expect(all.rows.map((m) => m.id)).toEqual(expect.arrayContaining([acme.owner.accountUserId, pushed.body.id, made.body.id]));
   });
 
   it('take the pattern characters of LIKE literally and refuse a search longer than any name', async () => {
     const ctx = adminCtx(acme);
-    const percent = await app.services.accountUsers.search(ctx, '%', { limit: 10, offset: 0 });
+    const percent = await app.services.accountUsers.search(ctx, { text: '%' }, { limit: 10, offset: 0 });
     expect(percent.total).toBe(0);
-    await expect(app.services.accountUsers.search(ctx, 'x'.repeat(255), { limit: 10, offset: 0 })).rejects.toThrow(/q: search for at most 254 characters/);
+    await expect(app.services.accountUsers.search(ctx, { text: 'x'.repeat(255) }, { limit: 10, offset: 0 })).rejects.toThrow(/q: search for at most 254 characters/);
   });
 
   it("never find or show another account's people, and show an invitation as this account sent it", async () => {
@@ -87,8 +92,8 @@ describe('the people queries', () => {
 
     const ctx = adminCtx(acme);
     // Globex's stored name is not Acme's to see or search by
-    expect((await app.services.accountUsers.search(ctx, `Gloria Stored ${tag}`, { limit: 10, offset: 0 })).total).toBe(0);
-    const found = await app.services.accountUsers.search(ctx, tag, { limit: 10, offset: 0 });
+    expect((await app.services.accountUsers.search(ctx, { text: `Gloria Stored ${tag}` }, { limit: 10, offset: 0 })).total).toBe(0);
+    const found = await app.services.accountUsers.search(ctx, { text: tag }, { limit: 10, offset: 0 });
     expect(found.rows.map((m) => [m.id, m.user.name, m.user.is_invitation])).toEqual([[invited.body.id, `Sent By Acme ${tag}`, true]]);
 
     await expect(app.services.accountUsers.getWithSource(ctx, globexPerson.body.id)).rejects.toBeInstanceOf(NotFound);
@@ -238,6 +243,7 @@ describe('the People, Role mappings, Provisioning log and Audit trail pages', ()
       ['/admin/audit?action=a&action=b', /action: give one value/],
       [`/admin/people?q=${'x'.repeat(300)}`, /q: at most 254 characters, not 300/],
       ['/admin/people?page=abc', /page: &quot;abc&quot; is not a page number/],
+      ['/admin/people?source=ldap', /source: &quot;ldap&quot; is not one of scim, sso, local/],
       ['/admin/people?q=%00', /q/],
     ];
     for (const [path, message] of cases) {
@@ -279,6 +285,9 @@ describe('the People, Role mappings, Provisioning log and Audit trail pages', ()
     expect(person.text).toMatch(new RegExp(`<th scope="row">admin</th><td>group Leads ${tag}</td>`));
     expect(person.text).toMatch(new RegExp(`<th scope="row">communicator</th><td>group Leads ${tag}</td>`));
     expect(person.text).toContain('IdP (SCIM)');
+    const fromIdp = await page(`/admin/people?q=${tag}&source=scim`, ownerCookie);
+    expect(fromIdp.text).toContain(`/admin/people/${user.body.id}`);
+    expect((await page(`/admin/people?q=${tag}&source=local`, ownerCookie)).text).not.toContain(`/admin/people/${user.body.id}`);
     expect(person.text).toContain(`Leads ${tag}`);
 
     const deleted = await app.request('POST', `/admin/role-mappings/${mapping.id}/delete`, { cookie: ownerCookie, form: { _csrf: csrf } });

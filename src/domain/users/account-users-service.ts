@@ -11,7 +11,7 @@ import { releaseEndedPlaces, schedulesNamingMember } from '../schedules/schedule
 import { directRolesAfter } from '../roles/direct-roles.js';
 import { existingTeamIds, setTeamsOfMember } from '../teams/teams-store.js';
 import {
-  deleteMembership, effectiveRolesOf, findMembership, findMembershipOfUser, findSourcedMembership, insertMembership, listMemberships, lockMembership, lockWholeMembership, searchMemberships, type SourcedMembership,
+  deleteMembership, effectiveRolesOf, findMembership, findMembershipOfUser, findSourcedMembership, insertMembership, listMemberships, lockMembership, lockWholeMembership, type MemberSearch, searchMemberships, type SourcedMembership,
   type AuditedMembershipUpdate, type CompanionWrites, type MembershipRecord, type MembershipUpdate, type Page, type UpdateCompanion, updateMembership,
 } from './account-users-store.js';
 import { canEditProfile, hasProfileChanges, type NewPerson, planNewPerson, planProfileUpdate, type ProfileChanges, type ProfileUpdate, requireProfileEditor, storedPerson } from './profile.js';
@@ -208,15 +208,16 @@ export class AccountUsersService {
   }
 
   /**
-   * The account's people whose name, user name or an email contains `text` (all when empty), by
-   * name, each with where the membership came from (its source: the IdP over SCIM, SSO sign-in, or
-   * made here). For admins: the source is read from the audit trail.
+   * The account's people whose name, user name or an email contains `search.text` (all when
+   * empty) and whose membership came from `search.source` (any when unset), by name, each with
+   * its source (the IdP over SCIM, SSO sign-in, or made here). For admins: the source is read
+   * from the audit trail.
    */
-  async search(ctx: Context, text: string | undefined, page: Page): Promise<{ rows: SourcedMembership[]; total: number }> {
+  async search(ctx: Context, search: MemberSearch, page: Page): Promise<{ rows: SourcedMembership[]; total: number }> {
     requireAccountManager(ctx, 'search the people of the account');
-    const wanted = text?.trim() || undefined;
-    if (wanted && wanted.length > MAX_SEARCH_LENGTH) throw new Invalid('q', `q: search for at most ${MAX_SEARCH_LENGTH} characters, not ${wanted.length}`);
-    return transact(this.db, (trx) => searchMemberships(trx, ctx.accountId, wanted, page));
+    const text = search.text?.trim() || undefined;
+    if (text && text.length > MAX_SEARCH_LENGTH) throw new Invalid('q', `q: search for at most ${MAX_SEARCH_LENGTH} characters, not ${text.length}`);
+    return transact(this.db, (trx) => searchMemberships(trx, ctx.accountId, { text, source: search.source }, page));
   }
 
   /** One member with their source (see search); for admins. */

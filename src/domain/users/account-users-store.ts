@@ -112,6 +112,17 @@ const MADE_BY_ACTIONS = ['account_user.create', 'account_user.link', 'account_us
 /** SQL of the channel of the event that made the membership `au` (null when none: 'local'). */
 const MADE_THROUGH_SQL = `(select e.channel from audit_events e where e.account_id = au.account_id and e.target_type = 'account_user' and e.target_id = au.id and e.action in (${MADE_BY_ACTIONS.map((a) => `'${a}'`).join(', ')}) order by e.seq limit 1)`;
 
+/** The event that made the membership `au`, when it came through one of `channels`. */
+function madeThrough(q: Queryable, channels: readonly string[]): Knex.QueryBuilder {
+  return q('audit_events as me')
+    .select(q.raw('1'))
+    .whereRaw('me.account_id = au.account_id')
+    .where('me.target_type', 'account_user')
+    .whereRaw('me.target_id = au.id')
+    .whereIn('me.action', MADE_BY_ACTIONS)
+    .whereIn('me.channel', channels);
+}
+
 function sourceOf(channel: unknown): MemberSource {
   return channel === 'scim' ? 'scim' : channel === 'sso' ? 'sso' : 'local';
 }
@@ -119,13 +130,26 @@ function sourceOf(channel: unknown): MemberSource {
 /** `%text%` for LIKE, with the pattern characters in `text` taken literally. */
 const containsPattern = (text: string): string => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+export interface MemberSearch {
+  /** A part of the name, user name or an email, without regard to case. */
+  text?: string;
+  source?: MemberSource;
+}
+
 /**
  * Memberships whose person's name, user name or an email contains `text` (without regard to case),
- * or all of them; by name, then id, so that paging neither skips nor repeats a row. An invitation
- * is matched and shown by its copy (what this account sent), like every read of the account.
+ * and that came from `source`, or all of them; by name, then id, so that paging neither skips nor
+ * repeats a row. An invitation is matched and shown by its copy (what this account sent), like
+ * every read of the account.
  */
-export async function searchMemberships(q: Queryable, accountId: string, text: string | undefined, page: Page): Promise<{ rows: SourcedMembership[]; total: number }> {
+export async function searchMemberships(q: Queryable, accountId: string, search: MemberSearch, page: Page): Promise<{ rows: SourcedMembership[]; total: number }> {
+  const { text, source } = search;
   const matching = (query: Knex.QueryBuilder): Knex.QueryBuilder => {
+    // A membership is made once, by one event: "its making event came through these channels" is
+    // a semi-join (anti-join for 'local') that PostgreSQL can hash over the account's events, where
+    // MADE_THROUGH_SQL, a lookup per member, took 7 s for 20,000 members.
+    if (source === 'local') query.whereNotExists(madeThrough(q, ['scim', 'sso']));
+    else if (source) query.whereExists(madeThrough(q, [source]));
     if (!text) return query;
     const pattern = containsPattern(text);
     return query.where((w) =>

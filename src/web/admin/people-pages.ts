@@ -8,7 +8,7 @@ import type { AdminConfig } from './admin-router.js';
 import { adminOf } from './admin-session.js';
 import { when } from './components.js';
 import { adminPage } from './layout.js';
-import { linkTo, pageParam, pager, textParam } from './list-params.js';
+import { choiceParam, linkTo, pageParam, pager, textParam } from './list-params.js';
 
 /** How many of a person's latest SCIM requests their page lists (the log has the rest). */
 const HISTORY_SIZE = 10;
@@ -18,6 +18,8 @@ const SOURCE_LABELS: Record<MemberSource, string> = {
   sso: 'IdP (SSO sign-in)',
   local: 'Local',
 };
+
+const SOURCES = Object.keys(SOURCE_LABELS) as MemberSource[];
 
 const SOURCE_HINTS: Record<MemberSource, string> = {
   scim: "provisioned by this account's identity provider over SCIM",
@@ -44,16 +46,23 @@ export function peoplePages(services: Services, _config: AdminConfig): Router {
   router.get('/people', async (req, res) => {
     const session = adminOf(res);
     const q = textParam(req, 'q');
+    const source = choiceParam(req, 'source', SOURCES);
     const { number, page } = pageParam(req);
-    const { rows, total } = await services.accountUsers.search(session.ctx, q, page);
+    const { rows, total } = await services.accountUsers.search(session.ctx, { text: q, source }, page);
+    const filtered = q !== undefined || source !== undefined;
     const body = html`<form method="get" action="/admin/people" role="search" class="filters">
 <label for="q">Search people</label>
 <p class="hint" id="q-hint">A part of a name, user name or email address.</p>
 <input type="search" id="q" name="q" value="${q ?? ''}" aria-describedby="q-hint">
-<button type="submit">Search</button>${q ? html` <a href="/admin/people">Show everyone</a>` : ''}
+<label for="source">Source</label>
+<select id="source" name="source">
+<option value=""${!source ? html` selected` : ''}>Any</option>
+${SOURCES.map((s) => html`<option value="${s}"${s === source ? html` selected` : ''}>${SOURCE_LABELS[s]}</option>`)}
+</select>
+<button type="submit">Search</button>${filtered ? html` <a href="/admin/people">Show everyone</a>` : ''}
 </form>
 <table>
-<caption>${q ? html`People matching “${q}”` : 'Everyone in this account'} (${total})</caption>
+<caption>${q ? html`People matching “${q}”` : source ? 'People' : 'Everyone in this account'}${source ? ` from ${SOURCE_LABELS[source]}` : ''} (${total})</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Emails</th><th scope="col">Phones</th><th scope="col">Roles</th><th scope="col">Status</th><th scope="col">Source</th><th scope="col">Invited</th></tr></thead>
 <tbody>
 ${rows.map(
@@ -67,10 +76,10 @@ ${rows.map(
 <td>${m.user.is_invitation ? 'Invited, not yet accepted' : 'No'}</td>
 </tr>`,
 )}
-${rows.length === 0 ? html`<tr><td colspan="7">${q ? 'Nobody matches this search.' : 'Nobody yet.'}</td></tr>` : ''}
+${rows.length === 0 ? html`<tr><td colspan="7">${filtered ? 'Nobody matches this search.' : 'Nobody yet.'}</td></tr>` : ''}
 </tbody>
 </table>
-${pager({ path: '/admin/people', params: { q }, number, total, shown: rows.length, label: 'Pages of people' })}`;
+${pager({ path: '/admin/people', params: { q, source }, number, total, shown: rows.length, label: 'Pages of people' })}`;
     res.type('html').send(adminPage({ title: 'People', section: 'people', session }, body));
   });
 
