@@ -62,7 +62,7 @@ ${SOURCES.map((s) => html`<option value="${s}"${s === source ? html` selected` :
 <button type="submit">Search</button>${filtered ? html` <a href="/admin/people">Show everyone</a>` : ''}
 </form>
 <table>
-<caption>${q ? html`People matching “${q}”` : source ? 'People' : 'Everyone in this account'}${source ? ` from ${SOURCE_LABELS[source]}` : ''} (${total})</caption>
+<caption>${q ? html`People matching “${q}”` : 'Everyone in this account'}${source ? ` whose source is ${SOURCE_LABELS[source]}` : ''} (${total})</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Emails</th><th scope="col">Phones</th><th scope="col">Roles</th><th scope="col">Status</th><th scope="col">Source</th><th scope="col">Invited</th></tr></thead>
 <tbody>
 ${rows.map(
