@@ -33,7 +33,7 @@ async function withServicesOfEnv<T>(work: (services: ReturnType<typeof createSer
 
 describe('rollcall user set-password and sso configure', () => {
   // Each command opens the database anew (the embedded one takes seconds to start): a generous timeout.
-  it('sets a password read from stdin, and configures SSO from IdP metadata', { timeout: 180_000 }, async () => {
+  it('sets a password read from stdin, and configures SSO from IdP metadata', { timeout: 600_000 }, async () => {
     const created = await runCli(['account', 'create', '--name', 'Acme', '--owner-email', 'owner@acme.example', '--json'], env);
     expect(created.code).toBe(0);
     const accountId = JSON.parse(created.stdout).account.id as string;

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,5 +190,30 @@ describe('rollcall migrate --rollback', () => {
     // applied again, and the account (made long before the last migration) is still there
     expect((await json<{ applied: string[] }>(['migrate', '--json'], env)).applied).toEqual([last]);
     expect((await json<{ data: { id: string }[] }>(['account', 'list', '--json'], env)).data.map((a) => a.id)).toEqual([created.account.id]);
+  });
+
+  // util-linux's `script` gives the command a terminal, where it asks instead of refusing
+  const hasScript = fs.existsSync('/usr/bin/script');
+  it.skipIf(!hasScript)('on a terminal asks y/N, naming the migration and what it drops, and does nothing unless told yes', LONG, async () => {
+    const last = migrationNames().at(-1)!;
+    await json(['migrate', '--json'], env); // up to date, whether or not the test above ran
+    const onTerminal = (answer: string): string => {
+      try {
+        return execFileSync('/usr/bin/script', ['-qec', 'node bin/rollcall.js migrate --rollback; echo "exit=$?"', '/dev/null'], { cwd: ROOT, env, input: answer, encoding: 'utf8', timeout: 240_000 });
+      } catch (err) {
+        return String((err as { stdout?: string }).stdout ?? err);
+      }
+    };
+    const declined = onTerminal('n\n');
+    expect(declined).toContain(`Roll back migration ${last}`);
+    expect(declined).toContain('Roll it back? [y/N]');
+    expect(declined).toContain('Nothing was rolled back.');
+    expect(declined).toContain('exit=1');
+    expect((await json<Status>(['migrate', '--status', '--json'], env)).pending).toEqual([]);
+
+    const accepted = onTerminal('y\n');
+    expect(accepted).toContain(`Rolled back: ${last}.`);
+    expect(accepted).toContain('exit=0');
+    expect((await json<Status>(['migrate', '--status', '--json'], env)).pending).toEqual([last]);
   });
 });
