@@ -68,9 +68,17 @@ describe.skipIf(!haveChromium)('admin console: people, role mappings, log and au
     await checkAccessibility(page);
     await screenshot(page, 'admin-role-mappings');
 
+    // edited: the group's members hold broadcaster too
+    await page.getByRole('link', { name: 'Edit the mapping of on-call leads' }).click();
+    await checkAccessibility(page);
+    await page.getByLabel(/^broadcaster/).check();
+    await page.getByRole('button', { name: 'Save mapping' }).click();
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('The role mapping was saved');
+
     await page.goto(`${app.url}/admin/people/${pushed.id}`);
-    const admin = page.getByRole('row', { name: /admin/ });
+    const admin = page.getByRole('row', { name: /^admin/ });
     await expect(admin.textContent()).resolves.toContain('group On-call Leads');
+    await expect(page.getByRole('row', { name: /^broadcaster/ }).textContent()).resolves.toContain('group On-call Leads');
     await expect(page.locator('main').textContent()).resolves.toContain('IdP (SCIM)');
     await page.close();
   });
