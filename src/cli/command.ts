@@ -90,8 +90,11 @@ export function required(values: Record<string, unknown>, name: string): string 
 
 /** Opens the configured database (migrated if anything is pending), runs `work` with the domain services, closes it. */
 export async function withServices<T>(config: Config, work: (services: Services, database: Database) => Promise<T>): Promise<T> {
+  // the domain's modules load while the database opens (the embedded one takes a second or more)
+  const domain = Promise.all([import('../domain/services.js'), import('../domain/auth/secret-box.js')]);
+  domain.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
   return withDatabase(config, async (database) => {
-    const [{ createServices }, { SecretBox }] = await Promise.all([import('../domain/services.js'), import('../domain/auth/secret-box.js')]);
+    const [{ createServices }, { SecretBox }] = await domain;
     // no command signs JWTs; the configured keys are passed all the same, none is made here
     const secrets = config.secretKeys && new SecretBox(config.secretKeys);
     return work(createServices(database.knex, undefined, secrets, { dnsResolver: config.dnsResolver, publicUrl: config.publicUrl }), database);
