@@ -60,7 +60,8 @@ export function scimAccessRouter(services: Services): Router {
   /** {"group": "On-call Leads", "roles": ["admin"]}: creates the mapping (201) or replaces its roles (200). */
   router.post('/role_mappings', async (req, res) => {
     const body = object(req.body, 'body');
-    const { mapping, created } = await services.roleMappings.set(contextOf(res), body.group, body.roles);
+    // a group of another type is a 400 naming it (optString); a missing one, the domain's 422
+    const { mapping, created } = await services.roleMappings.set(contextOf(res), optString(body, 'group'), body.roles);
     res.status(created ? 201 : 200).json(roleMappingView(mapping));
   });
 
@@ -70,7 +71,7 @@ export function scimAccessRouter(services: Services): Router {
 
   const update = async (req: Request<{ id: string }>, res: import('express').Response) => {
     const body = object(req.body, 'body');
-    res.json(roleMappingView(await services.roleMappings.update(contextOf(res), req.params.id, { group: body.group, roles: body.roles })));
+    res.json(roleMappingView(await services.roleMappings.update(contextOf(res), req.params.id, { group: optString(body, 'group'), roles: body.roles })));
   };
   router.put('/role_mappings/:id', update);
   router.patch('/role_mappings/:id', update);

@@ -240,6 +240,14 @@ describe('validation, permissions and accounts', () => {
     const noGroup = await app.request('POST', '/api/v4/role_mappings', { token: acme.token, body: { roles: ['admin'] } });
     expect(noGroup.status).toBe(422);
     expect(noGroup.body.errors[0].field).toBe('group');
+    // a group of another type is a 400 naming its type, on create and on update alike
+    const numberGroup = await app.request('POST', '/api/v4/role_mappings', { token: acme.token, body: { group: 5, roles: ['admin'] } });
+    expect(numberGroup.status).toBe(400);
+    expect(numberGroup.body.errors[0]).toMatchObject({ field: 'group', message: 'group must be a string, not a number' });
+    const made = await setMapping(groupName('Typed'), ['admin']);
+    const patched = await app.request('PATCH', `/api/v4/role_mappings/${made.body.id}`, { token: acme.token, body: { group: ['x'] } });
+    expect(patched.status).toBe(400);
+    expect(patched.body.errors[0].message).toBe('group must be a string, not an array');
   });
 
   it('renaming a mapping onto the name of another mapping is a 409', async () => {
