@@ -76,6 +76,8 @@ export interface HomeView {
   roles: readonly string[];
   /** Invitations from other accounts waiting for an answer. */
   pendingInvitations: number;
+  /** An admin of the account signed in to: the way to the admin console is shown. */
+  isAdmin: boolean;
 }
 
 export function homePage(me: HomeView): string {
@@ -84,6 +86,7 @@ export function homePage(me: HomeView): string {
     'Signed in',
     html`<p id="signed-in">You are signed in as <strong>${me.name}</strong>${me.email ? html` (${me.email})` : ''} to <strong>${me.accountName}</strong> (${me.accountId}) with ${how}.</p>
 <p>Roles: ${me.roles.length ? me.roles.join(', ') : 'none'}</p>
+${me.isAdmin ? html`<p><a href="/admin" id="admin-console">Admin console</a>: connect your identity provider (SCIM, SSO), people, role mappings, the provisioning log and the audit trail.</p>` : ''}
 ${me.pendingInvitations ? html`<p class="notice" role="status" id="invitations"><a href="/invitations">${me.pendingInvitations === 1 ? 'An account has' : `${me.pendingInvitations} accounts have`} invited you: accept or decline</a></p>` : ''}
 <form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
   );

@@ -107,6 +107,8 @@ export function webRouter(services: Services, config: Pick<Config, 'publicUrl' |
         method: signedIn.method,
         roles: member.roles,
         pendingInvitations: invitations.length,
+        // the console's own check (admin-session.ts) is what guards it: this only shows the way
+        isAdmin: signedIn.ctx.actor.roles.includes('admin'),
       }),
     );
   });

@@ -62,6 +62,9 @@ describe.skipIf(!haveChromium)('sign-in in a real browser (chromium)', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(`${app.url}/`);
     await expect(page.locator('#signed-in').textContent()).resolves.toContain('a password');
+    // an admin is shown the way to the admin console
+    await page.getByRole('link', { name: 'Admin console' }).click();
+    await page.waitForURL(`${app.url}/admin`);
     await context.close();
   });
 
@@ -82,6 +85,7 @@ describe.skipIf(!haveChromium)('sign-in in a real browser (chromium)', () => {
     await page.getByRole('button', { name: 'Sign in with SSO' }).click();
     await page.waitForURL(`${app.url}/`);
     await expect(page.locator('#signed-in').textContent()).resolves.toContain(member.email);
+    expect(await page.locator('#admin-console').count()).toBe(0); // not an admin: no way to the console shown
     await context.close();
   });
 });
