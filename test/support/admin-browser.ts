@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -59,9 +60,14 @@ export async function checkAccessibility(page: Page): Promise<void> {
   if (serious.length) throw new Error(`axe-core on ${page.url()}: ${serious.length} serious/critical violation(s):\n${serious.map((v) => `- ${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes)}`).join('\n')}`);
 }
 
-/** docs/screenshots/<name>.png: the whole page at the fixed viewport, for the README. */
+/**
+ * docs/screenshots/<name>.png: the whole page at the fixed viewport, for the README. Written there
+ * when missing or with UPDATE_SCREENSHOTS=1 (a run of the tests does not leave the checkout
+ * changed: the pages show times and ids); otherwise taken all the same, into the system's temp folder.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  const file = path.resolve('docs/screenshots', `${name}.png`);
+  const kept = path.resolve('docs/screenshots', `${name}.png`);
+  const file = process.env.UPDATE_SCREENSHOTS === '1' || !fs.existsSync(kept) ? kept : path.join(os.tmpdir(), 'rollcall-screenshots', `${name}.png`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   await page.setViewportSize(VIEWPORT);
   await page.screenshot({ path: file, fullPage: true });
