@@ -312,3 +312,24 @@ describe('writing and keeping', () => {
     expect(await app.database.knex('provisioning_requests').whereIn('request_id', ['old-40a', 'old-40b']).count<{ count: number }[]>('* as count')).toEqual([{ count: 0 }]);
   });
 });
+
+describe('a request refused by the rate limit', () => {
+  it("is the account's, and in its log as 429 with the detail", async () => {
+    const limited = await startTestApp({ rateLimits: { scimPerMinute: 2, apiPerMinute: 0 } });
+    try {
+      const account = await limited.createAccount('Limited');
+      const token = (await limited.services.scimTokens.createAsOperator(account.accountId)).token;
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await limited.request('GET', '/scim/v2/Users', { token, headers: { 'x-request-id': `limited-${i}` } })).status);
+      expect(statuses).toContain(429);
+      await limited.services.provisioningLog.flush();
+      const res = await limited.request('GET', '/api/v4/provisioning_requests?status=429', { token: account.token });
+      expect(res.status).toBe(200);
+      expect(res.body.total_count).toBe(statuses.filter((s) => s === 429).length);
+      expect(res.body.data[0]).toMatchObject({ status: 429, response_body: { status: '429', scimType: 'tooMany' } });
+      expect(res.body.data[0].error_detail).toBeTruthy();
+    } finally {
+      await limited.stop();
+    }
+  });
+});
