@@ -81,6 +81,10 @@ describe('SCIM filters in the database', () => {
     expect(names(await filtered(`emails[type eq "home" and value co "${tag}-dave@"]`))).toEqual(['dave']);
     // the home address is not the work one: no single entry meets both
     expect((await filtered(`emails[type eq "work" and value co "home.example.org"] and userName sw "${tag}"`)).totalResults).toBe(0);
+    // Entra matching on a work email writes the comparison after the value filter (and Microsoft's guide, without ".value")
+    expect(names(await filtered(`emails[type eq "home"].value co "${tag}-dave@"`))).toEqual(['dave']);
+    expect(names(await filtered(`emails[type eq "home"] co "${tag}-dave@"`))).toEqual(['dave']);
+    expect((await filtered(`emails[type eq "work"].value co "${tag}-dave@home"`)).totalResults).toBe(0);
   });
 
   it('filters on the enterprise extension and returns deactivated users', async () => {

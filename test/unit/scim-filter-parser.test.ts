@@ -46,6 +46,21 @@ describe('SCIM filter parser', () => {
     });
   });
 
+  it("reads Entra's filter on a work email, a comparison after the value filter, as one entry matching both", () => {
+    const workEmail = {
+      type: 'valuePath',
+      path: { attr: 'emails' },
+      filter: { type: 'and', left: { type: 'compare', path: { attr: 'type' }, op: 'eq', value: 'work' }, right: { type: 'compare', path: { attr: 'value' }, op: 'eq', value: 'ann@acme.example' } },
+    };
+    expect(parseFilter('emails[type eq "work"].value eq "ann@acme.example"')).toEqual(workEmail);
+    // as Microsoft's guide writes it: without the sub-attribute, the entry's value
+    expect(parseFilter('emails[type eq "work"] eq "ann@acme.example"')).toEqual(workEmail);
+    expect(parseFilter('emails[type eq "work"].value pr and active eq true')).toMatchObject({ type: 'and', left: { type: 'valuePath', filter: { right: { type: 'present', path: { attr: 'value' } } } } });
+    for (const bad of ['emails[type eq "work"].value', 'emails[type eq "work"].value zz "x"', 'emails[type eq "work"].value eq']) {
+      expect(() => parseFilter(bad), bad).toThrow(FilterSyntaxError);
+    }
+  });
+
   it('rejects broken filters with a message saying where', () => {
     for (const bad of ['userName eq', 'userName zz "x"', '(userName eq "x"', 'userName eq "x" extra', 'userName eq "unterminated', '', 'emails[type eq "work"']) {
       expect(() => parseFilter(bad), bad).toThrow(FilterSyntaxError);

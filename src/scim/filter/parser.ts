@@ -10,6 +10,7 @@ import { type AttrPath, COMPARE_OPS, type CompareOp, type Filter, type FilterVal
  *   logExp    = FILTER ("and" / "or") FILTER        ; "and" binds tighter than "or"
  *   attrExp   = attrPath "pr" / attrPath compareOp compValue
  *   valuePath = attrPath "[" valFilter "]"
+ *             / attrPath "[" valFilter "]" ["." subAttr] (compareOp compValue / "pr")   ; Entra's form, see below
  *
  * Keywords are case-insensitive. Strings are JSON strings (escaped quotes and \uXXXX allowed).
  * A bare word where a value belongs that is not true/false/null or a number is taken as a
@@ -213,15 +214,36 @@ class Parser {
       const inner = this.parseFilter();
       this.expect(']');
       this.depth--;
+      const after = this.peek();
+      // Entra's matching on a work email: `emails[type eq "work"].value eq "x"` (and, as Microsoft's
+      // guide writes it, `emails[type eq "work"] eq "x"`, on `value`). Outside RFC 7644's grammar,
+      // read as the one entry matching both: emails[type eq "work" and value eq "x"].
+      const sub = after?.kind === 'dot-word' && ATTR_NAME.test(after.text) ? after.text : undefined;
+      if (sub) this.pos++;
+      if (sub || this.isComparison()) {
+        const comparison = this.comparison({ attr: sub ?? 'value' }, `${t.text}[...]${sub ? `.${sub}` : ''}`);
+        return { type: 'valuePath', path, filter: { type: 'and', left: inner, right: comparison } };
+      }
       return { type: 'valuePath', path, filter: inner };
     }
+    return this.comparison(path, t.text);
+  }
+
+  /** Whether an operator comes next (pr or one of COMPARE_OPS). */
+  private isComparison(): boolean {
+    const op = this.keyword();
+    return op === 'pr' || (op !== undefined && (COMPARE_OPS as readonly string[]).includes(op));
+  }
+
+  /** `pr`, or an operator and its value, about `path` (written as `shown`). */
+  private comparison(path: AttrPath, shown: string): Filter {
     this.clause();
     const op = this.keyword();
     if (op === 'pr') {
       this.pos++;
       return { type: 'present', path };
     }
-    if (!op || !(COMPARE_OPS as readonly string[]).includes(op)) this.fail(`expected an operator (${COMPARE_OPS.join(', ')}, pr) after ${JSON.stringify(t.text)}`);
+    if (!op || !(COMPARE_OPS as readonly string[]).includes(op)) this.fail(`expected an operator (${COMPARE_OPS.join(', ')}, pr) after ${JSON.stringify(shown)}`);
     this.pos++;
     const v = this.peek();
     if (!v || (v.kind !== 'string' && v.kind !== 'word')) this.fail(`expected a value after "${op}"`);
