@@ -34,8 +34,10 @@ export async function up(knex: Knex): Promise<void> {
     t.text('resource_type'); // 'User' | 'Group' | null
     t.text('resource_id');
     t.text('error_detail');
-    t.jsonb('request_body');
-    t.jsonb('response_body');
+    // json, not jsonb: stored as sent and shown as stored, never queried inside; json only checks
+    // the text where jsonb builds its binary form on every insert (measured: BENCHMARKS.md)
+    t.json('request_body');
+    t.json('response_body');
   });
   await knex.raw('create index provisioning_requests_account_time on provisioning_requests (account_id, created_at desc, id desc)');
   await knex.raw('create index provisioning_requests_account_resource on provisioning_requests (account_id, resource_id, created_at desc) where resource_id is not null');

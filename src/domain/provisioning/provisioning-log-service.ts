@@ -151,7 +151,11 @@ function rowOf(captured: CapturedRequest): ProvisioningRequestInsert {
     resource_id: resource.id,
     error_detail: clip(captured.errorDetail, MAX_DETAIL_CHARS),
     request_body: storedBodyText(captured.requestBody, MAX_BODY_CHARS) ?? null,
-    response_body: storedResponseText(captured.responseText, MAX_BODY_CHARS) ?? null,
+    // A successful write answers the resource as it now is: what it changed is its audit events,
+    // and the person's page shows the rest. Not keeping that answer (~1 KB of JSON per write to
+    // encode, parse and store) keeps the log within 10% on the cheapest write, PATCH (BENCHMARKS.md).
+    // Reads keep theirs (what a lookup found), failures theirs (the IdP's error).
+    response_body: isSuccessfulWrite(captured) ? null : (storedResponseText(captured.responseText, MAX_BODY_CHARS) ?? null),
   };
 }
 
@@ -182,6 +186,10 @@ async function reading<T>(work: () => Promise<T>): Promise<T> {
     if (isDatabaseUnavailable(err)) throw new Unavailable();
     throw err;
   }
+}
+
+function isSuccessfulWrite(captured: CapturedRequest): boolean {
+  return captured.status < 300 && captured.method !== 'GET';
 }
 
 export class ProvisioningLogService {

@@ -42,7 +42,7 @@ const COLUMNS = 'id, account_id, created_at, method, path, status, duration_ms, 
 
 /**
  * Many rows in one statement whose text never changes: the batch is one JSON binding that the
- * database unpacks (jsonb_to_recordset), so it runs as one prepared statement whatever the batch's
+ * database unpacks (json_to_recordset), so it runs as one prepared statement whatever the batch's
  * size, where a multi-row VALUES would be a new text (and a new prepared statement) per size. The
  * bodies, already JSON text, are spliced into the batch as JSON (not as strings of JSON): encoded
  * once here and parsed once by the database.
@@ -52,8 +52,8 @@ export async function insertProvisioningRequests(q: Queryable, rows: readonly Pr
   await q.raw(
     `insert into provisioning_requests (${COLUMNS})
      select ${COLUMNS}
-     from jsonb_to_recordset(?::jsonb) as r(id text, account_id text, created_at timestamptz, method text, path text, status integer, duration_ms double precision,
-       user_agent text, request_id text, scim_token_id text, resource_type text, resource_id text, error_detail text, request_body jsonb, response_body jsonb)`,
+     from json_to_recordset(?::json) as r(id text, account_id text, created_at timestamptz, method text, path text, status integer, duration_ms double precision,
+       user_agent text, request_id text, scim_token_id text, resource_type text, resource_id text, error_detail text, request_body json, response_body json)`,
     [batchJson(rows)],
   );
 }

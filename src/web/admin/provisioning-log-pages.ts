@@ -142,7 +142,9 @@ ${r.errorDetail ? html`<dt>Error</dt><dd class="bad">${r.errorDetail}</dd>` : ''
 <h2>Request body</h2>
 ${bodyBlock('request-body', r.requestBody)}
 <h2>Response body</h2>
-${bodyBlock('response-body', r.responseBody)}
+${r.responseBody === null && r.status < 300 && r.method !== 'GET'
+  ? html`<p class="muted" id="response-body">Not kept for a successful write: it answered the resource as it then was. What the request changed is below.</p>`
+  : bodyBlock('response-body', r.responseBody)}
 <h2>What it changed</h2>
 ${
   r.changes.length
